@@ -1,0 +1,65 @@
+# The two commands: `make up` deploys the stack, `make test` tests everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+STACK ?= dev
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Without Pulumi Cloud, secrets (the database password) are encrypted with a
+# passphrase. Unless you provide one, the first `make up` makes one here: keep it.
+PASSPHRASE_FILE ?= .pulumi-passphrase
+ifeq ($(origin PULUMI_CONFIG_PASSPHRASE),undefined)
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(abspath $(PASSPHRASE_FILE))
+endif
+PULUMI := pulumi --non-interactive
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help up down preview outputs test lint venv stack
+
+help:
+	@echo "make up       deploy the stack (creates .venv, a local Pulumi backend, stack '$(STACK)' and its password)"
+	@echo "make down     pulumi destroy: containers and network go, the volume dados_postgres and its data stay"
+	@echo "make outputs  pulumi stack output"
+	@echo "make test     all tests (program, API, reader, and the stack on Docker when an engine answers)"
+	@echo "make lint     ruff and hadolint"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(PASSPHRASE_FILE):
+	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+	@echo "Made $@: it decrypts this stack's secrets. Keep it, never commit it."
+
+# A local state backend unless you are already logged in somewhere; the stack
+# selected or created; its database password generated once and kept, as a
+# secret, in the stack's config (the retained volume needs the same one).
+stack: venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
+	@pulumi whoami >/dev/null 2>&1 || pulumi login --local
+	@$(PULUMI) stack select --create $(STACK)
+	@$(PULUMI) config get dbPassword >/dev/null 2>&1 || { \
+	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(32), end="")' \
+	    | $(PULUMI) config set --secret dbPassword && echo "Generated dbPassword (a secret in Pulumi.$(STACK).yaml)."; }
+
+up: stack
+	$(PULUMI) up --yes --stack $(STACK)
+
+preview: stack
+	$(PULUMI) preview --stack $(STACK)
+
+down: stack
+	$(PULUMI) destroy --yes --stack $(STACK)
+
+outputs: stack
+	$(PULUMI) stack output --stack $(STACK)
+
+test: venv
+	$(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .

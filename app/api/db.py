@@ -1,0 +1,117 @@
+"""Database access: one small connection pool per process, owned here.
+
+Settings come from the environment, as libpq reads them (PGHOST, PGPORT,
+PGUSER, PGDATABASE, PGPASSWORD, ...) or from one DATABASE_URL; a password can
+also be read from the file named by DATABASE_PASSWORD_FILE, which is how the
+stack passes it (it never sits in the container's environment).
+
+Every request is bounded: connecting gives up after CONNECT_TIMEOUT_SECONDS,
+a statement after STATEMENT_TIMEOUT_MS, a dead peer is noticed by TCP
+keepalives, and waiting for a free pooled connection after POOL_WAIT_SECONDS.
+Any of these turns into a 503, never a hung request.
+"""
+
+import os
+import threading
+from contextlib import contextmanager
+
+import psycopg2
+from flask import Flask, current_app
+
+CONNECT_TIMEOUT_SECONDS = 3
+STATEMENT_TIMEOUT_MS = 5000
+POOL_WAIT_SECONDS = 5
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve this request now; the client may retry."""
+
+
+def connection_settings(environ=os.environ) -> dict:
+    settings = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": "desafio2-api",
+        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC",
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 3,
+        "keepalives_count": 3,
+    }
+    if environ.get("DATABASE_URL"):
+        settings["dsn"] = environ["DATABASE_URL"]
+    password_file = environ.get("DATABASE_PASSWORD_FILE")
+    if password_file:
+        with open(password_file, encoding="utf-8") as f:
+            settings["password"] = f.read().rstrip("\r\n")
+    return settings
+
+
+class ConnectionPool:
+    """Up to `size` connections, opened on demand and reused most-recent first.
+
+    psycopg2's own pools fail at once when exhausted and keep dead connections
+    after a database restart; this one waits for a slot, and when a connection
+    turns out to be broken it drops every idle one with it, since they were
+    opened to the same, now gone, server.
+    """
+
+    def __init__(self, settings: dict, size: int):
+        self._settings = settings
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._idle: list = []
+
+    @contextmanager
+    def connection(self):
+        if not self._slots.acquire(timeout=POOL_WAIT_SECONDS):
+            raise DatabaseUnavailable("no database connection became free in time")
+        try:
+            conn = self._take_idle() or psycopg2.connect(**self._settings)
+            try:
+                yield conn
+            finally:
+                self._give_back(conn)
+        finally:
+            self._slots.release()
+
+    def _take_idle(self):
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def _give_back(self, conn) -> None:
+        try:
+            if not conn.closed:
+                conn.rollback()  # ends whatever the block left open; a no-op after commit
+        except psycopg2.Error:
+            conn.close()
+        if conn.closed:
+            with self._lock:
+                stale, self._idle = self._idle, []
+            for idle in stale:
+                idle.close()
+            return
+        with self._lock:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def init_app(app: Flask) -> None:
+    # DATABASE (tests, benchmarks) overrides what the environment says, timeouts included.
+    settings = {**connection_settings(), **app.config.get("DATABASE", {})}
+    size = app.config.get("DATABASE_POOL_SIZE") or int(os.environ.get("GUNICORN_THREADS", "4"))
+    app.extensions["db_pool"] = ConnectionPool(settings, size)
+
+
+@contextmanager
+def transaction():
+    """A cursor inside one transaction: committed if the block succeeds, else rolled back."""
+    pool: ConnectionPool = current_app.extensions["db_pool"]
+    with pool.connection() as conn:
+        with conn.cursor() as cursor:
+            yield cursor
+        conn.commit()

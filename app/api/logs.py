@@ -1,0 +1,14 @@
+"""/logs: what happened, oldest first (paginated). Fields: id, acao (what kind
+of event), mensagem, usuario_id (the user concerned, or null), data_criacao."""
+
+from flask import Blueprint
+
+from api import queries
+from api.listing import paginated_list
+
+bp = Blueprint("logs", __name__)
+
+
+@bp.get("/logs")
+def list_logs():
+    return paginated_list("logs.list_logs", queries.LIST_LOGS, queries.LOG_COLUMNS)

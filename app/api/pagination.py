@@ -1,0 +1,38 @@
+"""Keyset pagination: ?limit=N&after=ID, and a Link: rel="next" header when
+there is more (the GitHub API's convention). The body stays a plain array."""
+
+from flask import Response, request, url_for
+
+from api.errors import ApiError
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
+
+
+def _int_param(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ApiError(400, f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+def page_params() -> dict:
+    return {
+        "limit": _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        "after": _int_param("after", 0, 0, MAX_ID),
+    }
+
+
+def fetch_page(cursor, query: str, params: dict) -> tuple[list, bool]:
+    """Rows of one page, and whether another page follows (one extra row is read to know)."""
+    cursor.execute(query, {**params, "limit": params["limit"] + 1})
+    rows = cursor.fetchall()
+    return rows[: params["limit"]], len(rows) > params["limit"]
+
+
+def add_next_link(response: Response, endpoint: str, limit: int, last_id: int) -> None:
+    next_url = url_for(endpoint, limit=limit, after=last_id, _external=True)
+    response.headers["Link"] = f'<{next_url}>; rel="next"'

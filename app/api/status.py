@@ -1,0 +1,30 @@
+"""/status: is the app up, does the database answer, what does it hold."""
+
+import os
+
+import psycopg2
+from flask import Blueprint, current_app, jsonify
+
+from api import db, queries
+
+bp = Blueprint("status", __name__)
+
+
+@bp.get("/status")
+def status():
+    body = {
+        "status": "ok",
+        "database": "ok",
+        "usuarios": None,
+        "logs": None,
+        "volume": os.environ.get("VOLUME_NAME"),
+        "version": current_app.config["VERSION"],
+    }
+    try:
+        with db.transaction() as cursor:
+            cursor.execute(queries.COUNTS)
+            body["usuarios"], body["logs"] = cursor.fetchone()
+    except (db.DatabaseUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError):
+        body.update(status="degraded", database="unavailable")
+        return jsonify(body), 503
+    return jsonify(body)

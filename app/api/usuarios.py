@@ -1,0 +1,31 @@
+"""/usuarios: list (paginated) and create."""
+
+import psycopg2.errors
+from flask import Blueprint, jsonify
+
+from api import db, queries
+from api.errors import ApiError
+from api.listing import paginated_list
+from api.serialize import row_to_dict
+from api.validation import json_object_body, new_usuario
+
+bp = Blueprint("usuarios", __name__)
+
+
+@bp.get("/usuarios")
+def list_usuarios():
+    return paginated_list("usuarios.list_usuarios", queries.LIST_USUARIOS, queries.USUARIO_COLUMNS)
+
+
+@bp.post("/usuarios")
+def create_usuario():
+    usuario = new_usuario(json_object_body())
+    try:
+        with db.transaction() as cursor:
+            cursor.execute(queries.CREATE_USUARIO, usuario)
+            row = cursor.fetchone()
+    except psycopg2.errors.UniqueViolation:
+        raise ApiError(
+            409, f"email {usuario['email']} is already registered", field="email"
+        ) from None
+    return jsonify(row_to_dict(queries.USUARIO_COLUMNS, row)), 201

@@ -1,0 +1,15 @@
+"""gunicorn settings of the app image; the stack sets the worker counts."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads let a worker keep connections alive and overlap database round trips;
+# each thread may hold one pooled database connection (api/db.py).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+accesslog = "-"
+errorlog = "-"

@@ -1,0 +1,1 @@
+"""The Docker stack of Desafio 2, declared with Pulumi."""

@@ -1,0 +1,132 @@
+"""Stack configuration: every key, its type and its one default.
+
+Defaults are declared here and nowhere else (not in Pulumi.yaml): Pulumi's mock
+runtime does not read a project's config block, and the tests must see exactly
+what `pulumi up` sees. The README's configuration table is checked against
+this class by tests/program/test_config.py.
+"""
+
+import dataclasses
+import ipaddress
+import re
+
+import pulumi
+
+PASSWORD_KEY = "dbPassword"  # noqa: S105 - a config key, not a password
+SET_PASSWORD_COMMAND = (
+    f"pulumi config set --secret {PASSWORD_KEY} "
+    "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
+)
+
+
+class ConfigError(pulumi.RunError):
+    """A config value the program cannot use; raised before any resource is declared."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StackConfig:
+    # The database password is stack config, not a generated resource: a new
+    # password on the next `up` would not match the one the retained volume
+    # was initialised with.
+    db_password: pulumi.Output[str]
+
+    network_name: str = "rede-desafio2"
+    volume_name: str = "dados_postgres"
+    retain_volume: bool = True
+
+    db_image: str = "postgres:15-alpine"
+    db_container_name: str = "db-postgres"
+    db_alias: str = "db"
+    db_name: str = "aplicacao"
+    db_user: str = "usuario"
+    db_host_port: int = 0  # 0 keeps the database off the host
+    db_bind_address: str = "127.0.0.1"
+
+    app_image_name: str = "desafio2-app:local"
+    app_container_name: str = "app-flask"
+    app_alias: str = "app"
+    app_host_port: int = 5000
+    app_bind_address: str = "127.0.0.1"
+    app_workers: int = 2
+    app_threads: int = 4
+
+    reader_image: str = "curlimages/curl:8.4.0"
+    reader_container_name: str = "leitor-dados"
+    reader_interval_seconds: int = 10
+
+    healthcheck_interval_seconds: int = 5
+    start_timeout_seconds: int = 120
+
+
+def config_key(field_name: str) -> str:
+    """`app_host_port` -> `appHostPort`, the key users set with `pulumi config set`."""
+    head, *rest = field_name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def settable_fields() -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(StackConfig) if f.name != "db_password"]
+
+
+def load(config: pulumi.Config | None = None) -> StackConfig:
+    config = config or pulumi.Config()
+    password = config.get_secret(PASSWORD_KEY)
+    if password is None:
+        raise ConfigError(
+            f"The stack has no database password ({PASSWORD_KEY}); nothing was changed.\n"
+            "`make up` generates one the first time. With plain pulumi, set it once per stack:\n"
+            f"    {SET_PASSWORD_COMMAND}"
+        )
+    values = {}
+    for field in settable_fields():
+        getter = {str: config.get, int: config.get_int, bool: config.get_bool}[field.type]
+        value = getter(config_key(field.name))
+        if value is not None:
+            values[field.name] = value
+    stack_config = StackConfig(db_password=password, **values)
+    validate(stack_config)
+    return stack_config
+
+
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+
+
+def validate(config: StackConfig) -> None:
+    def fail(field: str, problem: str) -> None:
+        raise ConfigError(f"config {config_key(field)}={getattr(config, field)!r}: {problem}")
+
+    for field in (
+        "network_name",
+        "volume_name",
+        "db_container_name",
+        "app_container_name",
+        "reader_container_name",
+        "db_alias",
+        "app_alias",
+    ):
+        if not _DOCKER_NAME.fullmatch(getattr(config, field)):
+            fail(
+                field,
+                "must start with a letter or digit and use only letters, digits, '_', '.', '-'",
+            )
+    for field in ("db_name", "db_user"):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", getattr(config, field)):
+            fail(field, "must be a lower-case PostgreSQL identifier")
+    if not 1 <= config.app_host_port <= 65535:
+        fail("app_host_port", "must be a port between 1 and 65535")
+    if not 0 <= config.db_host_port <= 65535:
+        fail("db_host_port", "must be 0 (not published) or a port between 1 and 65535")
+    for field in ("app_bind_address", "db_bind_address"):
+        try:
+            ipaddress.ip_address(getattr(config, field))
+        except ValueError:
+            fail(field, "must be an IP address such as 127.0.0.1 or 0.0.0.0")
+    for field in (
+        "app_workers",
+        "app_threads",
+        "reader_interval_seconds",
+        "healthcheck_interval_seconds",
+        "start_timeout_seconds",
+    ):
+        if getattr(config, field) < 1:
+            fail(field, "must be at least 1")

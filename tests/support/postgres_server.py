@@ -1,0 +1,150 @@
+"""A throwaway PostgreSQL server for tests and benchmarks, as pytest-postgresql does it:
+initdb into a temporary directory, listen on a free port of 127.0.0.1, stop and
+delete everything afterwards. Needs PostgreSQL's server binaries (Debian:
+postgresql-15); PG_BINDIR overrides where they are looked for.
+"""
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg2
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INIT_SQL = REPO_ROOT / "db" / "init.sql"
+
+
+def find_bindir() -> Path | None:
+    candidates = [os.environ.get("PG_BINDIR", "")]
+    if shutil.which("pg_config"):
+        candidates.append(
+            subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+        )
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    """One server; `create_database` makes databases from db/init.sql through a template."""
+
+    user = "usuario"
+    password = "test-password-not-secret"
+
+    def __init__(self, bindir: Path, settings: dict[str, str] | None = None):
+        self.bindir = bindir
+        self.port = free_port()
+        self.settings = settings or {}
+        self.root = Path(tempfile.mkdtemp(prefix="desafio2-pg-"))
+        self.datadir = self.root / "data"
+        self._run_as = None
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root; the postgres account of the package does.
+            self._run_as = pwd.getpwnam("postgres")
+            os.chown(self.root, self._run_as.pw_uid, self._run_as.pw_gid)
+
+    def _cmd(self, *args: str) -> None:
+        subprocess.run(
+            [str(self.bindir / args[0]), *args[1:]],
+            check=True,
+            capture_output=True,
+            user=self._run_as.pw_uid if self._run_as else None,
+            group=self._run_as.pw_gid if self._run_as else None,
+        )
+
+    def start(self) -> "PostgresServer":
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password)
+        if self._run_as:
+            os.chown(pwfile, self._run_as.pw_uid, self._run_as.pw_gid)
+        self._cmd(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.user,
+            "--pwfile",
+            str(pwfile),
+            "-E",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+            "--auth-host",
+            "scram-sha-256",
+            "--auth-local",
+            "trust",
+        )
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.root),
+            **self.settings,
+        }
+        flags = " ".join(f"-c {key}={value}" for key, value in options.items())
+        self._cmd(
+            "pg_ctl",
+            "start",
+            "-w",
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            flags,
+        )
+        return self
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._cmd("pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.datadir))
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def dsn(self, dbname: str) -> dict:
+        return {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": dbname,
+        }
+
+    @contextlib.contextmanager
+    def connect(self, dbname: str = "postgres"):
+        """An autocommit cursor on `dbname`, closed afterwards."""
+        conn = psycopg2.connect(**self.dsn(dbname))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                yield cursor
+        finally:
+            conn.close()
+
+    def load_template(self, name: str = "aplicacao_template") -> str:
+        """A database built from db/init.sql, to copy from; returns its name."""
+        with self.connect() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        with self.connect(name) as cursor:
+            cursor.execute(INIT_SQL.read_text(encoding="utf-8"))
+        return name
+
+    def create_database(self, name: str, template: str) -> None:
+        with self.connect() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+    def drop_database(self, name: str) -> None:
+        with self.connect() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
