@@ -8,8 +8,10 @@ silently dropped; emails are unique whatever their case, and stored as sent.
 import json
 import re
 import unicodedata
+from decimal import Decimal
 
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ApiError
 
@@ -24,8 +26,22 @@ def json_object_body() -> dict:
     if not request.is_json:
         raise ApiError(415, "Content-Type must be application/json")
     raw = request.get_data(cache=False)
+    # werkzeug refuses a Content-Length over the limit, but cuts a chunked body
+    # (no length; the server ends its stream) at the limit instead: one more
+    # byte behind it means the client sent too much, and the cut part, which
+    # may still parse, must not be stored.
+    limit = request.max_content_length
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(raw) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        raise RequestEntityTooLarge()
     try:
-        payload = json.loads(raw.decode("utf-8"))
+        # Decimal: int() refuses numbers of over 4300 digits, and such a number
+        # is still JSON, to be reported as the wrong type like any other.
+        payload = json.loads(raw.decode("utf-8"), parse_int=Decimal)
     except UnicodeDecodeError:
         raise ApiError(400, "body is not valid UTF-8") from None
     except (ValueError, RecursionError):
@@ -51,8 +67,14 @@ def _text_field(payload: dict, name: str, max_length: int) -> str:
     return value
 
 
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def new_usuario(payload: dict) -> dict:
-    unknown = sorted(set(payload) - set(FIELDS))
+    # Names echoed back escaped: a JSON key may hold a lone surrogate
+    # ("\ud800"), which no UTF-8 response can carry.
+    unknown = sorted(_printable(name) for name in set(payload) - set(FIELDS))
     if unknown:
         raise ApiError(
             400,

@@ -1,0 +1,244 @@
+"""GET /openapi.json: the API described as OpenAPI 3.0.
+
+The document is built from the same constants the code enforces (field
+lengths, page bounds, body limit), so a limit changed in one place cannot
+leave the description behind. tests/api/test_openapi.py checks it against the
+routes the app really has, and a schemathesis run checks the responses against it.
+"""
+
+from flask import Blueprint, current_app, jsonify
+
+from api import MAX_BODY_BYTES, pagination, validation
+
+bp = Blueprint("openapi", __name__)
+
+JSON = "application/json"
+
+
+def _ref(kind: str, name: str) -> dict:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json_content(schema: dict) -> dict:
+    return {JSON: {"schema": schema}}
+
+
+def _error(description: str, headers: dict | None = None) -> dict:
+    response = {"description": description, "content": _json_content(_ref("schemas", "Error"))}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+SCHEMAS = {
+    "Usuario": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "nome", "email", "data_criacao"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "nome": {"type": "string", "minLength": 1, "maxLength": validation.NOME_MAX},
+            "email": {"type": "string", "minLength": 3, "maxLength": validation.EMAIL_MAX},
+            "data_criacao": {"type": "string", "format": "date-time"},
+        },
+    },
+    "NovoUsuario": {
+        "type": "object",
+        "description": (
+            "Surrounding whitespace is trimmed before the checks. Control characters are "
+            "rejected. Any other field is rejected (400 naming it), so a typo such as "
+            '"e-mail" is never silently dropped. Emails are unique whatever their case '
+            "(409), and stored as sent."
+        ),
+        "additionalProperties": False,
+        "required": list(validation.FIELDS),
+        "properties": {
+            "nome": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": validation.NOME_MAX,
+                "example": "Ana Pereira",
+            },
+            "email": {
+                "type": "string",
+                "format": "email",
+                "minLength": 3,
+                "maxLength": validation.EMAIL_MAX,
+                "example": "ana@example.com",
+            },
+        },
+    },
+    "Log": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "acao", "mensagem", "usuario_id", "data_criacao"],
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "acao": {"type": "string", "description": "the kind of event, e.g. usuario_criado"},
+            "mensagem": {"type": "string"},
+            "usuario_id": {"type": "integer", "nullable": True},
+            "data_criacao": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Status": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["status", "database", "usuarios", "logs", "volume", "version"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "database": {"type": "string", "enum": ["ok", "unavailable"]},
+            "usuarios": {"type": "integer", "minimum": 0, "nullable": True},
+            "logs": {"type": "integer", "minimum": 0, "nullable": True},
+            "volume": {"type": "string", "nullable": True},
+            "version": {"type": "string"},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string", "minLength": 1, "description": "what went wrong"},
+            "field": {"type": "string", "description": "the input to blame, when there is one"},
+        },
+    },
+}
+
+PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "how many items at most",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": pagination.MAX_LIMIT,
+            "default": pagination.DEFAULT_LIMIT,
+        },
+    },
+    {
+        "name": "after",
+        "in": "query",
+        "required": False,
+        "description": "only items whose id is greater (the last id of the previous page)",
+        "schema": {"type": "integer", "minimum": 0, "maximum": pagination.MAX_ID, "default": 0},
+    },
+]
+
+LINK_HEADER = {
+    "Link": {
+        "description": 'present when another page follows: <url of the next page>; rel="next"',
+        "schema": {"type": "string"},
+    }
+}
+
+RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "string"}}
+}
+
+RESPONSES = {
+    "BadQuery": _error("limit or after is not a whole number in range"),
+    "Unavailable": _error("the database cannot answer now; retry later", RETRY_AFTER),
+    "NotFound": _error("no such route"),
+    "MethodNotAllowed": _error(
+        "the route exists but not with this method",
+        {"Allow": {"description": "the methods it accepts", "schema": {"type": "string"}}},
+    ),
+}
+
+
+def _list_operation(summary: str, item: str, operation_id: str) -> dict:
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "parameters": PAGE_PARAMETERS,
+        "responses": {
+            "200": {
+                "description": "one page, in id order",
+                "headers": LINK_HEADER,
+                "content": _json_content({"type": "array", "items": _ref("schemas", item)}),
+            },
+            "400": _ref("responses", "BadQuery"),
+            "503": _ref("responses", "Unavailable"),
+        },
+    }
+
+
+PATHS = {
+    "/usuarios": {
+        "get": _list_operation("List usuarios", "Usuario", "listUsuarios"),
+        "post": {
+            "operationId": "createUsuario",
+            "summary": "Create a usuario (and its log row, atomically)",
+            "requestBody": {
+                "required": True,
+                "content": _json_content(_ref("schemas", "NovoUsuario")),
+            },
+            "responses": {
+                "201": {
+                    "description": "created",
+                    "content": _json_content(_ref("schemas", "Usuario")),
+                },
+                "400": _error(
+                    "invalid UTF-8 or JSON, not an object, unknown field, or a field "
+                    "missing, empty, too long, not a string, with control characters, "
+                    "or an invalid email"
+                ),
+                "409": _error("the email is already registered (whatever its case)"),
+                "413": _error(f"the body is larger than {MAX_BODY_BYTES} bytes"),
+                "415": _error("the Content-Type is not application/json"),
+                "503": _ref("responses", "Unavailable"),
+            },
+        },
+    },
+    "/logs": {"get": _list_operation("List logs", "Log", "listLogs")},
+    "/status": {
+        "get": {
+            "operationId": "getStatus",
+            "summary": "Whether the app and its database answer, and the row counts",
+            "responses": {
+                "200": {
+                    "description": "all up",
+                    "content": _json_content(_ref("schemas", "Status")),
+                },
+                "503": {
+                    "description": "the database does not answer; counts are null",
+                    "content": _json_content(_ref("schemas", "Status")),
+                },
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "summary": "This document",
+            "responses": {
+                "200": {"description": "OpenAPI 3.0", "content": _json_content({"type": "object"})}
+            },
+        }
+    },
+}
+
+
+def document(version: str) -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Desafio 2 API",
+            "version": version,
+            "description": (
+                "Usuarios and logs kept in PostgreSQL. Every response body is JSON; every "
+                'error is {"error": "...", "field": "..."} with a 4xx status for a client '
+                "mistake (an unknown route is 404, a known route with another method 405 "
+                "with Allow) and 503 with Retry-After while the database is unavailable."
+            ),
+        },
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS, "responses": RESPONSES},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document(current_app.config["VERSION"]))
