@@ -13,3 +13,7 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+# gunicorn's control socket (for gunicornc) would go under $HOME, which the
+# image's unprivileged user does not have: every start logged an error for it.
+# Nothing here uses gunicornc.
+control_socket_disable = True

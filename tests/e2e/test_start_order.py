@@ -1,0 +1,106 @@
+"""Start order (issue #3, scenario 5): the app never answers before the database
+is healthy, and a normal start restarts no container and logs no error.
+
+Watched from outside while the stack comes up: Docker's event stream gives when
+each container was created, started and became healthy; a poller on the app's
+published port gives when the app first answered.
+"""
+
+import threading
+import time
+
+import pytest
+import requests
+
+from tests.e2e.live import ROLES, wait_until
+
+pytestmark = pytest.mark.e2e
+
+TROUBLE = ("die", "kill", "oom", "restart", "health_status: unhealthy")
+
+
+class Poller:
+    """GETs url every 50 ms in a thread, recording (time, status) of every answer."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.answers: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                response = requests.get(self.url, timeout=1)
+                self.answers.append((time.time(), response.status_code))
+            except requests.RequestException:
+                pass  # nothing listens yet: exactly what is expected before the app starts
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> "Poller":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def container_events(stack, since: float, names: dict[str, str]) -> list[tuple[float, str, str]]:
+    """(time, role, action) of the stack's containers since `since`, in order."""
+    roles = {name: role for role, name in names.items()}
+    events = stack.docker.events(
+        since=int(since) - 1, until=int(time.time()) + 1, decode=True, filters={"type": "container"}
+    )
+    found = []
+    for event in events:
+        name = event.get("Actor", {}).get("Attributes", {}).get("name")
+        if name in roles:
+            found.append(
+                (event["timeNano"] / 1e9, roles[name], event.get("Action", event["status"]))
+            )
+    return found
+
+
+def first(events, role: str, action: str) -> float:
+    times = [t for t, r, a in events if r == role and a == action]
+    assert times, f"no {action!r} event for the {role} container; events: {events}"
+    return times[0]
+
+
+def test_start_order_and_no_restarts(make_stack):
+    stack = make_stack(up=False)
+    names = {role: stack.container_name(role) for role in ROLES}
+    started = time.time()
+    with Poller(stack.url + "/status") as poller:
+        stack.up()
+        wait_until(lambda: poller.answers, timeout=10, what="the poller to see the app answer")
+    events = container_events(stack, started, names)
+
+    db_healthy = first(events, "db", "health_status: healthy")
+    assert first(events, "db", "start") < db_healthy
+    assert first(events, "app", "create") >= db_healthy, (
+        "the app was created before the db was healthy"
+    )
+    first_answer = poller.answers[0][0]
+    assert first_answer >= db_healthy, "the app answered before the database was healthy"
+    assert {status for _, status in poller.answers} == {200}, poller.answers
+
+    app_healthy = first(events, "app", "health_status: healthy")
+    assert first(events, "reader", "create") >= app_healthy, "the reader started before the app"
+
+    trouble = [(role, action) for _, role, action in events if action in TROUBLE]
+    assert not trouble, f"containers stopped or restarted during a normal start: {trouble}"
+    for role in ROLES:
+        state = stack.container(role).attrs
+        assert state["RestartCount"] == 0, f"{role} restarted"
+        assert state["State"]["Running"], f"{role} is not running"
+
+    # A normal start is a quiet one: gunicorn logs no error.
+    errors = [line for line in stack.logs("app").splitlines() if "[ERROR]" in line]
+    assert not errors, errors
+
+    # Started after the app was healthy, the reader never saw it unavailable.
+    wait_until(lambda: "GET /logs" in stack.logs("reader"), timeout=15, what="a full reader cycle")
+    reads = [line for line in stack.logs("reader").splitlines() if " GET " in line]
+    assert reads and all(" status=200 " in line for line in reads), reads
