@@ -1,9 +1,14 @@
-"""Fixtures shared by every suite: a real PostgreSQL server for the whole session."""
+"""Fixtures shared by every suite: a real PostgreSQL server for the whole session, and an
+app on a fresh database copied from one built from db/init.sql for each test that wants one."""
 
+import contextlib
+import itertools
 import os
 
+import psycopg2
 import pytest
 
+from api import create_app
 from tests.support.postgres_server import PostgresServer, find_bindir
 
 
@@ -19,9 +24,65 @@ def require(condition: bool, reason: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_server():
     bindir = find_bindir()
-    require(bindir is not None,
-            "PostgreSQL server binaries not found (install postgresql-15 or set PG_BINDIR)")
+    require(
+        bindir is not None,
+        "PostgreSQL server binaries not found (install postgresql-15 or set PG_BINDIR)",
+    )
     server = PostgresServer(bindir).start()
     server.template = server.load_template()
     yield server
     server.stop()
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def database(postgres_server):
+    name = f"test_{next(_counter)}"
+    postgres_server.create_database(name, postgres_server.template)
+    yield name
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def app(postgres_server, database):
+    app = create_app({"TESTING": True, "DATABASE": postgres_server.dsn(database)})
+    yield app
+    app.extensions["db_pool"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Rows:
+    """Reads the database behind the app directly, to check what was (not) written."""
+
+    def __init__(self, dsn: dict):
+        self._dsn = dsn
+
+    @contextlib.contextmanager
+    def connection(self):
+        """An autocommit cursor on the app's database."""
+        conn = psycopg2.connect(**self._dsn)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                yield cursor
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        with self.connection() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def counts(self) -> tuple[int, int]:
+        return self.query("SELECT (SELECT count(*) FROM usuarios), (SELECT count(*) FROM logs)")[0]
+
+
+@pytest.fixture
+def rows(postgres_server, database):
+    return Rows(postgres_server.dsn(database))

@@ -62,6 +62,7 @@ class PostgresServer:
             [str(self.bindir / args[0]), *args[1:]],
             check=True,
             capture_output=True,
+            timeout=120,
             user=self._run_as.pw_uid if self._run_as else None,
             group=self._run_as.pw_gid if self._run_as else None,
         )
@@ -94,19 +95,19 @@ class PostgresServer:
             "unix_socket_directories": str(self.root),
             **self.settings,
         }
-        flags = " ".join(f"-c {key}={value}" for key, value in options.items())
-        self._cmd(
-            "pg_ctl",
-            "start",
-            "-w",
-            "-D",
-            str(self.datadir),
-            "-l",
-            str(self.root / "server.log"),
-            "-o",
-            flags,
-        )
+        self._flags = " ".join(f"-c {key}={value}" for key, value in options.items())
+        self._start()
         return self
+
+    def _start(self) -> None:
+        # -l matters: without it the server inherits our pipes and run() never returns.
+        log = str(self.root / "server.log")
+        self._cmd("pg_ctl", "start", "-w", "-D", str(self.datadir), "-l", log, "-o", self._flags)
+
+    def restart(self) -> None:
+        """Stop and start again: every connection open before is dead after."""
+        self._cmd("pg_ctl", "stop", "-m", "fast", "-w", "-D", str(self.datadir))
+        self._start()
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -1,0 +1,27 @@
+"""The stack outputs a user reads with `pulumi stack output`."""
+
+from tests.program.conftest import PASSWORD
+from tests.support.program import run_program
+
+
+def test_outputs_are_the_urls_and_names(declared):
+    assert declared.outputs == {
+        "url": "http://127.0.0.1:5000",
+        "usuariosUrl": "http://127.0.0.1:5000/usuarios",
+        "logsUrl": "http://127.0.0.1:5000/logs",
+        "statusUrl": "http://127.0.0.1:5000/status",
+        "volumeName": "dados_postgres",
+        "networkName": "rede-desafio2",
+        "dbContainer": "db-postgres",
+        "appContainer": "app-flask",
+        "readerContainer": "leitor-dados",
+    }
+
+
+def test_url_on_all_interfaces_points_at_localhost():
+    run = run_program({"dbPassword": PASSWORD, "appBindAddress": "0.0.0.0", "appHostPort": 8080})
+    assert run.outputs["url"] == "http://localhost:8080"
+
+
+def test_no_output_holds_the_password(declared):
+    assert PASSWORD not in repr(declared.outputs)
