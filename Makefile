@@ -14,7 +14,7 @@ endif
 PULUMI := pulumi --non-interactive
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help up down preview outputs test lint venv stack
+.PHONY: help up down preview outputs test lint venv stack backup restore logs status psql
 
 help:
 	@echo "make up       deploy the stack (creates .venv, a local Pulumi backend, stack '$(STACK)' and its password)"
@@ -22,6 +22,11 @@ help:
 	@echo "make outputs  pulumi stack output"
 	@echo "make test     all tests (program, API, reader, and the stack on Docker when an engine answers)"
 	@echo "make lint     ruff and hadolint"
+	@echo "make backup   pg_dump of the running database to backups/ (prints size and row counts)"
+	@echo "make restore FILE=backups/....dump [YES=1]   restore a backup into the running stack"
+	@echo "make logs     follow the logs of the three containers"
+	@echo "make status   stack outputs, container state and health"
+	@echo "make psql     psql on the running database"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -63,3 +68,23 @@ test: venv
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/hadolint app/Dockerfile .ci/images/*/Dockerfile
+
+# Everyday commands on the running stack. The scripts find its containers from
+# DB_CONTAINER=... (etc.), else `pulumi stack output`, else the default names.
+STACK_ENV := STACK=$(STACK)
+
+backup:
+	@$(STACK_ENV) scripts/backup.sh
+
+restore:
+	@$(STACK_ENV) scripts/restore.sh $(if $(filter 1 yes true,$(YES)),--yes) $(if $(FILE),"$(FILE)")
+
+logs:
+	@$(STACK_ENV) scripts/logs.sh
+
+status:
+	@$(STACK_ENV) scripts/status.sh
+
+psql:
+	@$(STACK_ENV) scripts/psql.sh

@@ -1,6 +1,13 @@
 """gunicorn settings of the app image; the stack sets the worker counts."""
 
 import os
+import subprocess
+import sys
+
+from api import protocol_errors
+
+# gunicorn's own refusals (400, 414, 431) answer in JSON, as the app's errors do.
+protocol_errors.install()
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -17,3 +24,13 @@ errorlog = "-"
 # image's unprivileged user does not have: every start logged an error for it.
 # Nothing here uses gunicornc.
 control_socket_disable = True
+
+
+def when_ready(server):
+    # The master is ready once per container start (workers come and go), so
+    # this records each start exactly once: the page's persistence timeline.
+    # A separate process, never waited for: a database that is not up yet must
+    # neither delay nor stop the app (api/startup.py retries, then gives up).
+    subprocess.Popen(
+        [sys.executable, "-m", "api.startup"], cwd=os.path.dirname(os.path.abspath(__file__))
+    )

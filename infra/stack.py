@@ -28,6 +28,10 @@ APP_PORT = 5000
 DB_PORT = 5432
 # Rotated json-file logs: the reader writes a line every few seconds, forever.
 LOG_OPTS = {"max-size": "10m", "max-file": "3"}
+# Without a grace period the provider kills a container it deletes or
+# replaces; PostgreSQL then has to recover on its next start.
+DB_STOP_GRACE_SECONDS = 30
+APP_STOP_GRACE_SECONDS = 15  # gunicorn's graceful_timeout is 10 s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +123,7 @@ def declare(config: StackConfig) -> Stack:
         log_opts=LOG_OPTS,
         wait=True,
         wait_timeout=config.start_timeout_seconds,
+        destroy_grace_seconds=DB_STOP_GRACE_SECONDS,
     )
 
     app_image = docker.Image(
@@ -156,6 +161,7 @@ def declare(config: StackConfig) -> Stack:
         log_opts=LOG_OPTS,
         wait=True,
         wait_timeout=config.start_timeout_seconds,
+        destroy_grace_seconds=APP_STOP_GRACE_SECONDS,
         # The app may only start once the database is healthy (db waits for it).
         opts=pulumi.ResourceOptions(depends_on=[db]),
     )

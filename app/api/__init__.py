@@ -10,7 +10,7 @@ MAX_BODY_BYTES = 16 * 1024
 
 def create_app(settings: dict | None = None) -> Flask:
     """App factory. Database settings come from the environment (see db.py)."""
-    from api import db, errors, logs, openapi, status, usuarios
+    from api import db, errors, logs, openapi, page, status, usuarios
 
     app = Flask(__name__)
     app.config.update(
@@ -27,5 +27,6 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(usuarios.bp)
     app.register_blueprint(logs.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(page.bp)
     app.register_blueprint(openapi.bp)
     return app

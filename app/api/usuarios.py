@@ -19,13 +19,17 @@ def list_usuarios():
 
 @bp.post("/usuarios")
 def create_usuario():
-    usuario = new_usuario(json_object_body())
+    row = insert_usuario(new_usuario(json_object_body()))
+    return jsonify(row_to_dict(queries.USUARIO_COLUMNS, row)), 201
+
+
+def insert_usuario(usuario: dict) -> tuple:
+    """Writes a validated usuario and its log row; the page's form uses it too."""
     try:
         with db.transaction() as cursor:
             cursor.execute(queries.CREATE_USUARIO, usuario)
-            row = cursor.fetchone()
+            return cursor.fetchone()
     except psycopg2.errors.UniqueViolation:
         raise ApiError(
             409, f"email {usuario['email']} is already registered", field="email"
         ) from None
-    return jsonify(row_to_dict(queries.USUARIO_COLUMNS, row)), 201

@@ -232,3 +232,7 @@ def test_every_name_is_configurable():
         run.outputs[k]
         for k in ("networkName", "volumeName", "dbContainer", "appContainer", "readerContainer")
     ] == list(names.values())
+
+
+def test_destroy_stops_the_database_cleanly_instead_of_killing_it(declared):
+    assert declared.resources["db-postgres"].inputs["destroyGraceSeconds"] >= 10

@@ -1,0 +1,66 @@
+# Shared by the everyday scripts (backup, restore, logs, status, psql); sourced, not run.
+# shellcheck shell=bash
+#
+# Which containers to talk to, first match wins:
+#   1. the environment: DB_CONTAINER, APP_CONTAINER, READER_CONTAINER, VOLUME_NAME
+#   2. the stack's outputs, when the Pulumi CLI can read them (STACK selects one)
+#   3. the program's defaults (infra/config.py)
+# The database user and name come from DB_USER / DB_NAME, else from the db
+# container itself (the POSTGRES_USER / POSTGRES_DB it was created with), so a
+# stack with other names needs no flags.
+
+die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+stack_output() {  # KEY DEFAULT
+    local value=""
+    if command -v pulumi >/dev/null 2>&1; then
+        value="$(pulumi stack output --non-interactive ${STACK:+--stack "$STACK"} "$1" 2>/dev/null)" || value=""
+    fi
+    printf '%s\n' "${value:-$2}"
+}
+
+container_env() {  # CONTAINER VARIABLE: a variable of the container's configured environment
+    docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$1" 2>/dev/null \
+        | sed -n "s/^$2=//p" | head -n 1
+}
+
+resolve_db() {
+    DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
+    docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is dockerd running?)"
+    [[ "$(docker inspect --format '{{.State.Running}}' "$DB_CONTAINER" 2>/dev/null)" == true ]] \
+        || die "the database container '$DB_CONTAINER' is not running (make up; or set DB_CONTAINER=...)"
+    DB_USER="${DB_USER:-$(container_env "$DB_CONTAINER" POSTGRES_USER)}"
+    DB_USER="${DB_USER:-usuario}"
+    DB_NAME="${DB_NAME:-$(container_env "$DB_CONTAINER" POSTGRES_DB)}"
+    DB_NAME="${DB_NAME:-aplicacao}"
+}
+
+resolve_all() {
+    DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
+    APP_CONTAINER="${APP_CONTAINER:-$(stack_output appContainer app-flask)}"
+    READER_CONTAINER="${READER_CONTAINER:-$(stack_output readerContainer leitor-dados)}"
+    VOLUME_NAME="${VOLUME_NAME:-$(stack_output volumeName dados_postgres)}"
+}
+
+# shellcheck disable=SC2034 # used by the scripts that source this file
+COUNT_ROWS="SELECT 'logs', count(*) FROM logs UNION ALL SELECT 'usuarios', count(*) FROM usuarios"
+
+db_query() {  # SQL: unaligned rows, fields separated by a space
+    docker exec -i "$DB_CONTAINER" psql -X -q -v ON_ERROR_STOP=1 -At -F ' ' \
+        -U "$DB_USER" -d "$DB_NAME" -c "$1"
+}
+
+# Rows per table as the dump holds them (not as the database holds them now):
+# "usuarios 5" lines, read back from the archive's COPY blocks, one row a line.
+dump_row_counts() {  # FILE
+    docker exec -i "$DB_CONTAINER" pg_restore --data-only --file=- <"$1" | awk '
+        /^COPY / { table = $2; sub(/^public\./, "", table); rows = 0; copying = 1; next }
+        copying && $0 == "\\." { print table, rows; copying = 0; next }
+        copying { rows++ }' | sort
+}
+
+print_counts() {  # "table rows" lines on stdin
+    while read -r table rows; do
+        printf '  %-10s %s rows\n' "$table" "$rows"
+    done
+}
