@@ -55,16 +55,44 @@ def public_url(bind_address: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def healthcheck(config: StackConfig, test: list[str]) -> docker.ContainerHealthcheckArgs:
-    interval = f"{config.healthcheck_interval_seconds}s"
-    return docker.ContainerHealthcheckArgs(
-        tests=["CMD", *test],
-        interval=interval,
-        timeout="3s",
-        retries=5,
-        start_period=f"{config.start_timeout_seconds}s",
-        start_interval="1s",
+def service(
+    resource_name: str,
+    config: StackConfig,
+    network: docker.Network,
+    *,
+    aliases: list[str] | None = None,
+    health_test: list[str] | None = None,
+    **container_args,
+) -> docker.Container:
+    """A container of the stack: on its network only, restarted unless stopped,
+    with rotated logs; with a health check, `up` waits until it is healthy."""
+    if health_test:
+        container_args.update(
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", *health_test],
+                interval=f"{config.healthcheck_interval_seconds}s",
+                timeout="3s",
+                retries=5,
+                start_period=f"{config.start_timeout_seconds}s",
+                start_interval="1s",
+            ),
+            wait=True,
+            wait_timeout=config.start_timeout_seconds,
+        )
+    return docker.Container(
+        resource_name,
+        networks_advanced=[
+            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=aliases)
+        ],
+        restart="unless-stopped",
+        log_driver="json-file",
+        log_opts=LOG_OPTS,
+        **container_args,
     )
+
+
+def published(internal: int, external: int, bind_address: str) -> list[docker.ContainerPortArgs]:
+    return [docker.ContainerPortArgs(internal=internal, external=external, ip=bind_address)]
 
 
 def declare(config: StackConfig) -> Stack:
@@ -89,8 +117,11 @@ def declare(config: StackConfig) -> Stack:
     password_upload = docker.ContainerUploadArgs(file=PASSWORD_FILE, content=config.db_password)
 
     db_image = docker.RemoteImage("postgres-image", name=config.db_image, keep_locally=True)
-    db = docker.Container(
+    db = service(
         "db-postgres",
+        config,
+        network,
+        aliases=[config.db_alias],
         name=config.db_container_name,
         image=db_image.image_id,
         envs=[
@@ -100,29 +131,14 @@ def declare(config: StackConfig) -> Stack:
         ],
         uploads=[password_upload, docker.ContainerUploadArgs(file=INITDB_SCRIPT, content=INIT_SQL)],
         mounts=[docker.ContainerMountArgs(type="volume", source=volume.name, target=PGDATA)],
-        networks_advanced=[
-            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[config.db_alias])
-        ],
         ports=(
-            [
-                docker.ContainerPortArgs(
-                    internal=DB_PORT, external=config.db_host_port, ip=config.db_bind_address
-                )
-            ]
+            published(DB_PORT, config.db_host_port, config.db_bind_address)
             if config.db_host_port
             else []
         ),
         # Over TCP: during initdb the server listens on its socket only, so a
         # TCP check cannot pass before init.sql has run.
-        healthcheck=healthcheck(
-            config,
-            ["pg_isready", "-h", "127.0.0.1", "-U", config.db_user, "-d", config.db_name],
-        ),
-        restart="unless-stopped",
-        log_driver="json-file",
-        log_opts=LOG_OPTS,
-        wait=True,
-        wait_timeout=config.start_timeout_seconds,
+        health_test=["pg_isready", "-h", "127.0.0.1", "-U", config.db_user, "-d", config.db_name],
         destroy_grace_seconds=DB_STOP_GRACE_SECONDS,
     )
 
@@ -132,8 +148,11 @@ def declare(config: StackConfig) -> Stack:
         build=docker.DockerBuildArgs(context="app", dockerfile="app/Dockerfile"),
         skip_push=True,
     )
-    app = docker.Container(
+    app = service(
         "app-flask",
+        config,
+        network,
+        aliases=[config.app_alias],
         name=config.app_container_name,
         image=app_image.repo_digest,
         envs=[
@@ -147,28 +166,18 @@ def declare(config: StackConfig) -> Stack:
             f"GUNICORN_THREADS={config.app_threads}",
         ],
         uploads=[password_upload],
-        networks_advanced=[
-            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[config.app_alias])
-        ],
-        ports=[
-            docker.ContainerPortArgs(
-                internal=APP_PORT, external=config.app_host_port, ip=config.app_bind_address
-            )
-        ],
-        healthcheck=healthcheck(config, ["python", "healthcheck.py"]),
-        restart="unless-stopped",
-        log_driver="json-file",
-        log_opts=LOG_OPTS,
-        wait=True,
-        wait_timeout=config.start_timeout_seconds,
+        ports=published(APP_PORT, config.app_host_port, config.app_bind_address),
+        health_test=["python", "healthcheck.py"],
         destroy_grace_seconds=APP_STOP_GRACE_SECONDS,
         # The app may only start once the database is healthy (db waits for it).
         opts=pulumi.ResourceOptions(depends_on=[db]),
     )
 
     reader_image = docker.RemoteImage("curl-image", name=config.reader_image, keep_locally=True)
-    reader = docker.Container(
+    reader = service(
         "leitor-dados",
+        config,
+        network,
         name=config.reader_container_name,
         image=reader_image.image_id,
         entrypoints=["/bin/sh", READER_SCRIPT_PATH],
@@ -177,10 +186,6 @@ def declare(config: StackConfig) -> Stack:
             f"READ_INTERVAL_SECONDS={config.reader_interval_seconds}",
         ],
         uploads=[docker.ContainerUploadArgs(file=READER_SCRIPT_PATH, content=READER_SCRIPT)],
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network.name)],
-        restart="unless-stopped",
-        log_driver="json-file",
-        log_opts=LOG_OPTS,
         opts=pulumi.ResourceOptions(depends_on=[app]),
     )
 

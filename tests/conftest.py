@@ -1,15 +1,13 @@
 """Fixtures shared by every suite: a real PostgreSQL server for the whole session, and an
 app on a fresh database copied from one built from db/init.sql for each test that wants one."""
 
-import contextlib
 import itertools
 import os
 
-import psycopg2
 import pytest
 
 from api import create_app
-from tests.support.postgres_server import PostgresServer, find_bindir
+from tests.support.postgres_server import PostgresServer, autocommit_cursor, find_bindir
 
 
 def require(condition: bool, reason: str) -> None:
@@ -63,16 +61,9 @@ class Rows:
     def __init__(self, dsn: dict):
         self._dsn = dsn
 
-    @contextlib.contextmanager
     def connection(self):
         """An autocommit cursor on the app's database."""
-        conn = psycopg2.connect(**self._dsn)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                yield cursor
-        finally:
-            conn.close()
+        return autocommit_cursor(self._dsn)
 
     def query(self, sql: str, params=()) -> list[tuple]:
         with self.connection() as cursor:

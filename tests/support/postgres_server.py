@@ -33,6 +33,18 @@ def find_bindir() -> Path | None:
     return None
 
 
+@contextlib.contextmanager
+def autocommit_cursor(dsn: dict):
+    """An autocommit cursor on `dsn`, its connection closed afterwards."""
+    conn = psycopg2.connect(**dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            yield cursor
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,16 +135,8 @@ class PostgresServer:
             "dbname": dbname,
         }
 
-    @contextlib.contextmanager
     def connect(self, dbname: str = "postgres"):
-        """An autocommit cursor on `dbname`, closed afterwards."""
-        conn = psycopg2.connect(**self.dsn(dbname))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                yield cursor
-        finally:
-            conn.close()
+        return autocommit_cursor(self.dsn(dbname))
 
     def load_template(self, name: str = "aplicacao_template") -> str:
         """A database built from db/init.sql, to copy from; returns its name."""
