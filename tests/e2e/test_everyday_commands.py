@@ -1,0 +1,87 @@
+"""`make status`, `make psql` and `make logs` against the real stack, pointed at
+its isolated containers by the environment (never at the user's)."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def stack_env(stack) -> dict:
+    return {
+        **os.environ,
+        "DB_CONTAINER": stack.container_name("db"),
+        "APP_CONTAINER": stack.container_name("app"),
+        "READER_CONTAINER": stack.container_name("reader"),
+        "VOLUME_NAME": stack.config.volume_name,
+    }
+
+
+def make(stack, target: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", target],
+        cwd=REPO_ROOT,
+        env=stack_env(stack),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_status_shows_each_container_running_and_healthy(live_stack):
+    for role in ("db", "app"):
+        live_stack.wait_healthy(role)
+    result = make(live_stack, "status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for role, health in (("db", "healthy"), ("app", "healthy"), ("reader", "-")):
+        name = live_stack.container_name(role)
+        row = next(line.split() for line in lines if line.split()[:1] == [name])
+        assert row[1:3] == ["running", health]
+    assert f"{live_stack.config.volume_name}: present" in result.stdout
+
+
+def test_status_fails_when_a_container_is_missing(live_stack):
+    env = {**stack_env(live_stack), "READER_CONTAINER": f"{live_stack.prefix}nao-existe"}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "status"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"{live_stack.prefix}nao-existe" in result.stdout and "missing" in result.stdout
+
+
+def test_psql_runs_sql_on_the_stack_database(live_stack):
+    result = make(live_stack, "psql", stdin="SELECT 'ok:' || count(*) FROM usuarios;\n")
+    assert result.returncode == 0, result.stderr
+    count = live_stack.psql("SELECT count(*) FROM usuarios")
+    assert f"ok:{count}" in result.stdout
+
+
+def test_logs_follows_all_three_containers_with_their_names(live_stack):
+    live_stack.wait_for("/status")
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "logs"],
+        cwd=REPO_ROOT,
+        env={**stack_env(live_stack), "TAIL": "5"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, to stop it and its children
+    )
+    try:
+        time.sleep(3)  # the reader writes a line a second (FAST_SETTINGS): following shows it
+        assert process.poll() is None, "make logs should keep following"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=10)
+    prefixes = {line.split(" | ", 1)[0].strip() for line in output.splitlines() if " | " in line}
+    assert {live_stack.container_name(role) for role in ("db", "app", "reader")} <= prefixes
