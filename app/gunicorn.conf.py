@@ -4,6 +4,11 @@ import os
 import subprocess
 import sys
 
+from api import protocol_errors
+
+# gunicorn's own refusals (400, 414, 431) answer in JSON, as the app's errors do.
+protocol_errors.install()
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let a worker keep connections alive and overlap database round trips;

@@ -28,7 +28,48 @@ def error_response(status: int, message: str, field: str | None = None):
     return jsonify(body), status
 
 
+class _GuardedBody:
+    """The request body as the server hands it over, with its decoding errors
+    made the client's: gunicorn raises its own exceptions (InvalidChunkSize,
+    ChunkMissingTerminator, ...) from the middle of a read when a chunked body
+    is malformed, which would otherwise be a 500. A disconnect stays an
+    OSError, which werkzeug already answers with a 400."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _call(self, method, *args):
+        try:
+            return method(*args)
+        except OSError:
+            raise
+        except Exception as error:
+            raise ApiError(400, f"request body is malformed: {error}") from None
+
+    def read(self, *args):
+        return self._call(self._stream.read, *args)
+
+    def readline(self, *args):
+        return self._call(self._stream.readline, *args)
+
+    def readlines(self, *args):
+        return self._call(self._stream.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+def _guard_body(wsgi_app):
+    def guarded(environ, start_response):
+        environ["wsgi.input"] = _GuardedBody(environ["wsgi.input"])
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = _guard_body(app.wsgi_app)
+
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
         return error_response(error.status, error.message, error.field)

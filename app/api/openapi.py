@@ -140,6 +140,7 @@ RETRY_AFTER = {
 RESPONSES = {
     "BadQuery": _error("limit or after is not a whole number in range"),
     "Unavailable": _error("the database cannot answer now; retry later", RETRY_AFTER),
+    "UriTooLong": _error("the request line is over 4094 bytes (gunicorn refuses it)"),
     "NotFound": _error("no such route"),
     "MethodNotAllowed": _error(
         "the route exists but not with this method",
@@ -160,6 +161,7 @@ def _list_operation(summary: str, item: str, operation_id: str) -> dict:
                 "content": _json_content({"type": "array", "items": _ref("schemas", item)}),
             },
             "400": _ref("responses", "BadQuery"),
+            "414": _ref("responses", "UriTooLong"),
             "503": _ref("responses", "Unavailable"),
         },
     }
@@ -231,7 +233,10 @@ def document(version: str) -> dict:
                 "Usuarios and logs kept in PostgreSQL. Every response body is JSON; every "
                 'error is {"error": "...", "field": "..."} with a 4xx status for a client '
                 "mistake (an unknown route is 404, a known route with another method 405 "
-                "with Allow) and 503 with Retry-After while the database is unavailable."
+                "with Allow) and 503 with Retry-After while the database is unavailable. "
+                "Requests gunicorn refuses before the app sees them are answered the same "
+                "way: 400 malformed HTTP, 414 a request line over 4094 bytes, 431 headers "
+                "too many or too large."
             ),
         },
         "paths": PATHS,

@@ -15,6 +15,8 @@ scripts come back byte for byte.
 import dataclasses
 import io
 import json
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -277,19 +279,142 @@ def test_a_body_of_exactly_the_limit_is_accepted_chunked_or_not(client, rows):
     assert rows.counts() == (5, 4)
 
 
-def test_a_chunked_body_over_the_limit_is_a_413_over_real_http(postgres_server, database, rows):
+class Served:
+    """The app under gunicorn (its image's config) on a database of this module's own."""
+
+    def __init__(self, url: str, server, dbname: str):
+        self.url = url
+        self._server = server
+        self._dbname = dbname
+
+    def written(self) -> tuple[int, int]:
+        """usuarios, and logs about a usuario (the server also logs its own start)."""
+        with self._server.connect(self._dbname) as cursor:
+            cursor.execute(
+                "SELECT count(*), (SELECT count(*) FROM logs WHERE usuario_id IS NOT NULL) "
+                "FROM usuarios"
+            )
+            return cursor.fetchone()
+
+    def raw(self, request: bytes) -> tuple[int, dict, bytes]:
+        """Sends bytes as they are, HTTP or not; returns status, headers, body."""
+        host, port = urlsplit(self.url).hostname, urlsplit(self.url).port
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+            received = b"".join(iter(lambda: sock.recv(65536), b""))
+        head, _, body = received.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines)
+        return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+@pytest.fixture(scope="module")
+def served(postgres_server):
+    dbname = "hostile_http"
+    postgres_server.create_database(dbname, postgres_server.template)
+    try:
+        with gunicorn_app(postgres_server.dsn(dbname)) as url:
+            yield Served(url, postgres_server, dbname)
+    finally:
+        postgres_server.drop_database(dbname)
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_over_real_http(served):
+    before = served.written()
     # A valid usuario padded past the limit: cutting it at the limit would still parse.
     padded = encode(VALID) + b" " * MAX_BODY_BYTES
-    with gunicorn_app(postgres_server.dsn(database), workers=1) as url:
-        response = requests.post(
-            f"{url}/usuarios",
-            data=iter([padded[:4096], padded[4096:]]),  # an iterator is sent chunked
-            headers={"Content-Type": JSON},
-            timeout=10,
-        )
+    response = requests.post(
+        f"{served.url}/usuarios",
+        data=iter([padded[:4096], padded[4096:]]),  # an iterator is sent chunked
+        headers={"Content-Type": JSON},
+        timeout=10,
+    )
     assert response.request.headers["Transfer-Encoding"] == "chunked"
     assert (response.status_code, response.json()["error"]) == (413, "request body too large")
-    assert rows.counts() == (3, 2)
+    assert served.written() == before
+
+
+def http(head: str, body: bytes = b"") -> bytes:
+    return head.replace("\n", "\r\n").encode("latin-1") + b"\r\n" + body
+
+
+POST_HEAD = "POST /usuarios HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+
+# Refused by gunicorn before the app sees them (api/protocol_errors.py makes the answer JSON).
+PROTOCOL = [
+    pytest.param(
+        http(f"GET /usuarios?limit={'1' * 5000} HTTP/1.1\nHost: x\n"),
+        414,
+        "uri too long",
+        id="request-line-5000-bytes",
+    ),
+    pytest.param(
+        http(f"GET /status HTTP/1.1\nHost: x\nX-Grande: {'a' * 9000}\n"),
+        431,
+        "header",
+        id="header-9000-bytes",
+    ),
+    pytest.param(
+        http("GET /status HTTP/1.1\nHost: x\n" + "".join(f"X-H{i}: 1\n" for i in range(120))),
+        431,
+        "header",
+        id="120-headers",
+    ),
+    pytest.param(http("HELLO\n"), 400, "request line", id="not-http"),
+    pytest.param(http("GET /status HTTP/7.0\nHost: x\n"), 400, "version", id="http-7"),
+    pytest.param(
+        http("GET /sta\x00tus HTTP/1.1\nHost: x\n"), 400, "request line", id="nul-in-path"
+    ),
+    pytest.param(b"GET /status HTTP/1.1\nHost: x\n\n", 400, "LF", id="bare-lf"),
+    pytest.param(
+        http("GET /status HTTP/1.1\nHost: x\nMau Nome: y\n"), 400, "header", id="space-in-name"
+    ),
+    pytest.param(
+        http("GET /status HTTP/1.1\nHost: x\nX-A: a\n b\n"), 400, "folding", id="obs-fold"
+    ),
+    pytest.param(
+        http(POST_HEAD + "Transfer-Encoding: chunked\n", b"zz\r\n{}\r\n0\r\n\r\n"),
+        400,
+        "malformed",
+        id="bad-chunk-size",
+    ),
+    pytest.param(
+        http(POST_HEAD + "Content-Length: 4\nTransfer-Encoding: chunked\n", b"0\r\n\r\n"),
+        400,
+        "CONTENT-LENGTH",
+        id="smuggling-cl-and-te",
+    ),
+    pytest.param(
+        http(POST_HEAD + "Content-Length: 2\nContent-Length: 3\n", b"{}"),
+        400,
+        "CONTENT-LENGTH",
+        id="two-content-lengths",
+    ),
+    pytest.param(
+        http(POST_HEAD + "Content-Length: dois\n", b"{}"),
+        400,
+        "CONTENT-LENGTH",
+        id="cl-not-a-number",
+    ),
+    pytest.param(
+        http(POST_HEAD + "Transfer-Encoding: gzip\n", b"{}"),
+        400,
+        "TRANSFER-ENCODING",
+        id="transfer-encoding-gzip",
+    ),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "names"), PROTOCOL)
+def test_requests_the_http_server_refuses_get_a_json_4xx_too(served, request_bytes, status, names):
+    before = served.written()
+    got, headers, body = served.raw(request_bytes)
+    assert got == status, body
+    assert headers["content-type"] == JSON
+    assert headers["x-content-type-options"] == "nosniff"
+    assert names.lower() in json.loads(body)["error"].lower()
+    assert served.written() == before
 
 
 SQL_METACHARACTERS = [

@@ -1,9 +1,9 @@
-"""The API served by a real gunicorn on a free port of 127.0.0.1, for tests that
-need real HTTP (chunked bodies, a fuzzer speaking to a socket).
+"""The API served as its image serves it, gunicorn with app/gunicorn.conf.py,
+on a free port of 127.0.0.1, for tests that need real HTTP: chunked bodies,
+requests gunicorn refuses itself, a fuzzer speaking to a socket.
 
-It runs the image's command line without the image's gunicorn.conf.py: that
-file records each start in `logs`, which would change the row counts the tests
-compare. Workers and threads are the image's defaults.
+The config records each start in `logs` (api/startup.py) a moment after the
+server is up: tests that count rows count usuarios, or logs about a usuario.
 """
 
 import contextlib
@@ -22,7 +22,7 @@ START_TIMEOUT_SECONDS = 20
 
 
 @contextlib.contextmanager
-def gunicorn_app(dsn: dict, workers: int = 2, threads: int = 4):
+def gunicorn_app(dsn: dict):
     """Yields the base URL of the app serving the database `dsn`; stops it afterwards."""
     port = free_port()
     env = {
@@ -32,22 +32,18 @@ def gunicorn_app(dsn: dict, workers: int = 2, threads: int = 4):
         "PGUSER": dsn["user"],
         "PGPASSWORD": dsn["password"],
         "PGDATABASE": dsn["dbname"],
-        "GUNICORN_THREADS": str(threads),
     }
     command = [
         sys.executable,
         "-m",
         "gunicorn",
+        "--config=gunicorn.conf.py",
+        # The command line wins over the config: loopback only, no access log.
         f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        "--worker-class=gthread",
-        f"--threads={threads}",
-        "--log-level=warning",
-        f"--pythonpath={APP_DIR}",
+        "--access-logfile=/dev/null",
         "api:create_app()",
     ]
-    # Started outside app/, where gunicorn would find and load gunicorn.conf.py by itself.
-    process = subprocess.Popen(command, cwd=APP_DIR.parent / "tests", env=env)
+    process = subprocess.Popen(command, cwd=APP_DIR, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process)
