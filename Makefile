@@ -14,7 +14,7 @@ endif
 PULUMI := pulumi --non-interactive
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help up down preview outputs test lint venv stack backup restore logs status psql
+.PHONY: help up down preview outputs test lint venv stack backup restore logs status psql bench
 
 help:
 	@echo "make up       deploy the stack (creates .venv, a local Pulumi backend, stack '$(STACK)' and its password)"
@@ -27,8 +27,9 @@ help:
 	@echo "make logs     follow the logs of the three containers"
 	@echo "make status   stack outputs, container state and health"
 	@echo "make psql     psql on the running database"
+	@echo "make bench    the performance benchmark, by hand (bench/README.md): bench/results.md and .png"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt bench/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -69,6 +70,12 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/hadolint app/Dockerfile .ci/images/*/Dockerfile
+
+# Run by hand, not by `make test`: about 10 minutes with the defaults, on its
+# own PostgreSQL. BENCH_ARGS="--sizes 1000 --seconds 3" for a quick look;
+# `$(PY) -m bench --help` lists the options.
+bench: venv
+	$(PY) -m bench $(BENCH_ARGS)
 
 # Everyday commands on the running stack. The scripts find its containers from
 # DB_CONTAINER=... (etc.), else `pulumi stack output`, else the default names.

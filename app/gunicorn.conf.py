@@ -14,11 +14,15 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let a worker keep connections alive and overlap database round trips;
 # each thread may hold one pooled database connection (api/db.py).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
-accesslog = "-"
+# No line per request by default: formatting it cost the app about a tenth
+# of its throughput (bench/README.md), and in the stack every line also goes
+# through Docker's log driver. The reader logs its reads; errors are logged
+# below. ACCESS_LOG=- turns it back on, to stdout.
+accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 # gunicorn's control socket (for gunicornc) would go under $HOME, which the
 # image's unprivileged user does not have: every start logged an error for it.

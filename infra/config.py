@@ -48,7 +48,10 @@ class StackConfig:
     app_host_port: int = 5000
     app_bind_address: str = "127.0.0.1"
     app_workers: int = 2
-    app_threads: int = 4
+    # Two threads let a worker overlap one request's database round trip with
+    # another's Python; more only queue on the GIL, which doubled the tail
+    # latency on two cores (bench/README.md).
+    app_threads: int = 2
 
     reader_image: str = "curlimages/curl:8.4.0"
     reader_container_name: str = "leitor-dados"

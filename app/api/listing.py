@@ -1,17 +1,18 @@
 """A paginated JSON array of one table's rows, shared by /usuarios and /logs."""
 
-from flask import jsonify
+from flask import current_app
 
 from api import db
-from api.pagination import add_next_link, fetch_page, page_params
-from api.serialize import rows_to_dicts
+from api.pagination import add_next_link, page_params
 
 
-def paginated_list(endpoint: str, query: str, columns: tuple[str, ...]):
+def paginated_list(endpoint: str, query: str):
+    """`query` (queries.py) returns the page as JSON text: it goes out as it came."""
     params = page_params()
-    with db.transaction() as cursor:
-        rows, has_next = fetch_page(cursor, query, params)
-    response = jsonify(rows_to_dicts(columns, rows))
+    with db.single_statement() as cursor:
+        cursor.execute(query, params)
+        body, last_id, has_next = cursor.fetchone()
+    response = current_app.response_class(body, mimetype="application/json")
     if has_next:
-        add_next_link(response, endpoint, params["limit"], rows[-1][0])
+        add_next_link(response, endpoint, params["limit"], last_id)
     return response

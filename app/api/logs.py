@@ -11,4 +11,4 @@ bp = Blueprint("logs", __name__)
 
 @bp.get("/logs")
 def list_logs():
-    return paginated_list("logs.list_logs", queries.LIST_LOGS, queries.LOG_COLUMNS)
+    return paginated_list("logs.list_logs", queries.LIST_LOGS)

@@ -1,5 +1,8 @@
-"""Keyset pagination: ?limit=N&after=ID, and a Link: rel="next" header when
-there is more (the GitHub API's convention). The body stays a plain array."""
+"""Keyset pagination: ?limit=N (1 to MAX_LIMIT, default DEFAULT_LIMIT) and
+?after=ID (the last id of the previous page), and a Link: rel="next" header
+when there is more (the GitHub API's convention). The body stays a plain
+array, so clients that read the whole list still get one. Anything else in
+limit or after is a 400 naming the parameter."""
 
 from flask import Response, request, url_for
 
@@ -25,13 +28,6 @@ def page_params() -> dict:
         "limit": _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         "after": _int_param("after", 0, 0, MAX_ID),
     }
-
-
-def fetch_page(cursor, query: str, params: dict) -> tuple[list, bool]:
-    """Rows of one page, and whether another page follows (one extra row is read to know)."""
-    cursor.execute(query, {**params, "limit": params["limit"] + 1})
-    rows = cursor.fetchall()
-    return rows[: params["limit"]], len(rows) > params["limit"]
 
 
 def add_next_link(response: Response, endpoint: str, limit: int, last_id: int) -> None:

@@ -1,15 +1,12 @@
-"""Rows to JSON-ready dicts. Timestamps leave as ISO 8601 (Flask alone would
-write them as HTTP dates)."""
+"""Rows to JSON-ready dicts. Timestamps leave as RFC 3339 with all six
+fractional digits, the same string the lists get from PostgreSQL (queries.py);
+Flask alone would write them as HTTP dates."""
 
 from datetime import datetime
 
 
 def row_to_dict(columns: tuple[str, ...], row: tuple) -> dict:
     return {
-        column: value.isoformat() if isinstance(value, datetime) else value
+        column: value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
         for column, value in zip(columns, row, strict=True)
     }
-
-
-def rows_to_dicts(columns: tuple[str, ...], rows: list[tuple]) -> list[dict]:
-    return [row_to_dict(columns, row) for row in rows]

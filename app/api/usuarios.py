@@ -14,7 +14,7 @@ bp = Blueprint("usuarios", __name__)
 
 @bp.get("/usuarios")
 def list_usuarios():
-    return paginated_list("usuarios.list_usuarios", queries.LIST_USUARIOS, queries.USUARIO_COLUMNS)
+    return paginated_list("usuarios.list_usuarios", queries.LIST_USUARIOS)
 
 
 @bp.post("/usuarios")
@@ -26,7 +26,7 @@ def create_usuario():
 def insert_usuario(usuario: dict) -> tuple:
     """Writes a validated usuario and its log row; the page's form uses it too."""
     try:
-        with db.transaction() as cursor:
+        with db.single_statement() as cursor:
             cursor.execute(queries.CREATE_USUARIO, usuario)
             return cursor.fetchone()
     except psycopg2.errors.UniqueViolation:

@@ -46,7 +46,7 @@ def gunicorn_app(dsn: dict):
     process = subprocess.Popen(command, cwd=APP_DIR, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_serving(url, process)
+        wait_until_serving(url, process)
         yield url
     finally:
         process.terminate()
@@ -57,14 +57,15 @@ def gunicorn_app(dsn: dict):
             process.wait()
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, path: str = "/openapi.json") -> None:
+    """Until GET `path` answers 200; bench/servers.py waits for its servers with it too.
+    /openapi.json needs no database, so it answers as soon as a worker does."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode} before serving")
+            raise RuntimeError(f"{url} exited with {process.returncode} before serving")
         with contextlib.suppress(requests.ConnectionError):
-            # /openapi.json needs no database, so it answers as soon as a worker does.
-            if requests.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+            if requests.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not serve {url} within {START_TIMEOUT_SECONDS}s")
+    raise RuntimeError(f"{url} did not serve {path} within {START_TIMEOUT_SECONDS}s")

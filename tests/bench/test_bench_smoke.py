@@ -1,0 +1,52 @@
+"""`make bench` still runs: the whole benchmark on tiny sizes and one-second
+cases. It checks that the command works and writes its table and chart, not
+how fast anything is: the figures come from the full run (bench/README.md)."""
+
+import shutil
+import subprocess
+import sys
+
+from bench.cases import CASES, PGBENCH
+from tests.conftest import require
+from tests.support.postgres_server import REPO_ROOT, find_bindir
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_benchmark_runs_on_tiny_sizes_and_writes_its_results(tmp_path):
+    require(shutil.which("wrk") is not None, "wrk is not installed (apt-get install -y wrk)")
+    bindir = find_bindir()
+    require(
+        bindir is not None and (bindir / "pgbench").exists(),
+        "PostgreSQL server binaries with pgbench not found (apt-get install -y postgresql-15)",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--sizes=60,200",
+        "--seconds=1",
+        "--warmup=0",
+        "--repeat=1",
+        "--retries=0",
+        "--connections=4",
+        f"--out-dir={tmp_path}",
+    ]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    results = (tmp_path / "results.md").read_text(encoding="utf-8")
+    table = [
+        line
+        for line in results.splitlines()
+        if line.startswith("| 60 ") or line.startswith("| 200 ")
+    ]
+    # At 60 users: pgbench, every case on the app, and on the seed-style server
+    # every case but the deep page; at 200 users: pgbench and every case on the app.
+    seed_cases = [case for case in CASES if not case.deep]
+    assert len(table) == (1 + len(CASES) + len(seed_cases)) + (1 + len(CASES)), results
+    for case in [PGBENCH, *(case.name for case in CASES)]:
+        assert f"`{case}`" in results
+    assert all(" 0 of " in line for line in table), "a case had errors:\n" + "\n".join(table)
+    assert "## Targets (issue #5)" in results and "15×" in results
+    assert (tmp_path / "results.png").read_bytes().startswith(PNG_SIGNATURE)
