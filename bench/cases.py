@@ -12,6 +12,9 @@ STATUS = "GET /status"
 POST = "POST /usuarios"
 PGBENCH = "pgbench -S"
 
+# Where the CPU of a measurement goes (bench/machine.py, bench/run.py).
+SERVER, POSTGRESQL, LOAD_GENERATOR = "server", "PostgreSQL", "load generator"
+
 APP = "app"  # ours: gunicorn as the image runs it
 SEED = "seed"  # bench/seed_app.py
 DATABASE = "postgresql"  # pgbench, the ceiling
@@ -44,6 +47,7 @@ class Result:
     case: str
     figures: Summary
     background_cores: float
+    cpu_us: dict[str, float]  # CPU microseconds per request: server, PostgreSQL, load generator
 
 
 @dataclass

@@ -5,26 +5,55 @@ Both are run at the same fixed concurrency, for a fixed time, against
 per second, p50 and p99 latency, errors.
 """
 
+import collections
 import json
+import math
 import os
 import statistics
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 WRK_SCRIPT = Path(__file__).with_name("wrk") / "case.lua"
 # A request slower than this is a timeout; generous, so the seed-style server's
 # slow whole-table reads are measured rather than cut off.
 WRK_TIMEOUT = "10s"
+# Latencies are kept as histograms with buckets 1% wide, so that several runs
+# can be pooled and their percentiles taken over every request.
+BUCKET_GROWTH = 1.01
+_LOG_GROWTH = math.log(BUCKET_GROWTH)
+
+
+def bucket(microseconds: float) -> int:
+    return math.floor(math.log(microseconds + 1) / _LOG_GROWTH)
+
+
+def _shares(quantiles_us: list[int]) -> dict[int, float]:
+    shares = collections.Counter(bucket(value) for value in quantiles_us)
+    return {index: count / len(quantiles_us) for index, count in shares.items()}
+
+
+def percentile_ms(histogram: collections.Counter, percent: float) -> float:
+    """The latency under which `percent` of the requests in `histogram` finished."""
+    rank = sum(histogram.values()) * percent / 100
+    seen = 0
+    for index in sorted(histogram):
+        seen += histogram[index]
+        if seen >= rank:
+            return (math.exp((index + 0.5) * _LOG_GROWTH) - 1) / 1000  # the bucket's middle
+    return 0.0
 
 
 @dataclass
 class Measurement:
+    """One run: its own p50 and p99, and its latency histogram for pooling."""
+
     requests: int
     seconds: float
     p50_ms: float
     p99_ms: float
     errors: int
+    histogram: collections.Counter = field(default_factory=collections.Counter)
 
     @property
     def rate(self) -> float:
@@ -33,10 +62,12 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Summary:
-    """The runs of one case: the median of each figure, the sum of requests and errors.
+    """The runs of one case: the median throughput, p50 and p99 over every
+    request of every run, and the sum of requests and errors.
 
-    The median rather than one run's figures: p50 in particular moves between
-    runs with how gunicorn's workers happened to split wrk's connections."""
+    Percentiles over the pooled requests, not one run's: with keep-alive, each
+    of gunicorn's workers serves the connections it happened to accept, and an
+    uneven split moves one run's p50 by a third either way."""
 
     rate: float
     p50_ms: float
@@ -47,10 +78,11 @@ class Summary:
 
     @classmethod
     def of(cls, runs: list[Measurement]) -> "Summary":
+        pooled = sum((m.histogram for m in runs), collections.Counter())
         return cls(
             rate=statistics.median(m.rate for m in runs),
-            p50_ms=statistics.median(m.p50_ms for m in runs),
-            p99_ms=statistics.median(m.p99_ms for m in runs),
+            p50_ms=percentile_ms(pooled, 50),
+            p99_ms=percentile_ms(pooled, 99),
             errors=sum(m.errors for m in runs),
             requests=sum(m.requests for m in runs),
             runs=len(runs),
@@ -114,6 +146,13 @@ def run_wrk(
         p50_ms=raw["p50_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         errors=raw["not_2xx"] + socket_errors,
+        # Each of the evenly spaced quantiles stands for an equal share of the requests.
+        histogram=collections.Counter(
+            {
+                index: raw["requests"] * share
+                for index, share in _shares(raw["quantiles_us"]).items()
+            }
+        ),
     )
 
 
@@ -169,19 +208,21 @@ def run_pgbench(bindir: Path, dsn: dict, load: Load, workdir: Path) -> Measureme
         timeout=load.seconds + 60,
     )
     # Per transaction: client, number, latency in microseconds, script, epoch s, epoch us.
-    latencies = []
+    histogram = collections.Counter()
     for log in workdir.glob(f"{prefix.name}.*"):
         with log.open() as lines:
-            latencies += [int(line.split()[2]) for line in lines]
+            histogram.update(bucket(int(line.split()[2])) for line in lines)
         log.unlink()
     failed = _pgbench_field(done.stdout, "number of failed transactions:")
     tps = _pgbench_field(done.stdout, "tps =")
+    transactions = sum(histogram.values())
     return Measurement(
-        requests=len(latencies),
-        seconds=len(latencies) / tps,
-        p50_ms=statistics.median(latencies) / 1000,
-        p99_ms=statistics.quantiles(latencies, n=100)[98] / 1000,
+        requests=transactions,
+        seconds=transactions / tps,
+        p50_ms=percentile_ms(histogram, 50),
+        p99_ms=percentile_ms(histogram, 99),
         errors=int(failed),
+        histogram=histogram,
     )
 
 

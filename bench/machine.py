@@ -1,8 +1,9 @@
-"""What else the machine was doing during a measurement.
+"""Where the CPU went during a measurement.
 
-Two cores are shared by the load generator, the server and PostgreSQL, and
-other work on the same machine skews a run. Every measurement records how many
-cores processes outside the benchmark used meanwhile, so a disturbed figure is
+Two cores are shared by the load generator, the server and PostgreSQL: what
+each of them used per request says what bounds the throughput. And other work
+on the same machine skews a run: every measurement records how many cores
+processes outside the benchmark used meanwhile, so a disturbed figure is
 visible in the results instead of silently wrong.
 """
 
@@ -32,38 +33,43 @@ def _processes() -> dict[int, tuple[int, float]]:
     return found
 
 
-def _descendants(processes: dict[int, tuple[int, float]], roots: set[int]) -> set[int]:
-    tree = set(roots)
-    grew = True
-    while grew:
-        children = {pid for pid, (parent, _) in processes.items() if parent in tree} - tree
-        tree |= children
-        grew = bool(children)
-    return tree
+OTHERS = "other processes"
 
 
-class BackgroundMeter:
-    """Cores used by processes that are neither ours nor descended from `roots`."""
+class CpuMeter:
+    """CPU seconds used during a measurement, per group of processes: each root
+    given a name, with its descendants (the nearest named ancestor decides), and
+    every other process as OTHERS. Kernel threads are left out."""
 
-    def __init__(self, roots: set[int]):
-        self._roots = {os.getpid(), *roots}
+    def __init__(self, roots: dict[int, str]):
+        self.roots = dict(roots)
 
     def start(self) -> None:
         self._before = _processes()
         self._started = time.monotonic()
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[dict[str, float], float]:
+        """(CPU seconds per group, seconds elapsed) since start()."""
         after = _processes()
         elapsed = time.monotonic() - self._started
-        ours = _descendants(after, self._roots) | _descendants(self._before, self._roots)
-        used = sum(
-            cpu - self._before.get(pid, (0, 0.0))[1]
-            for pid, (_, cpu) in after.items()
-            if pid not in ours
-        )
-        # A process that ended was reaped into its parent's total with all its
-        # CPU, including what it had used before the start: take that back out.
-        used -= sum(
-            cpu for pid, (_, cpu) in self._before.items() if pid not in after and pid not in ours
-        )
-        return max(0.0, used / elapsed) if elapsed else 0.0
+        parents = {pid: parent for pid, (parent, _) in {**self._before, **after}.items()}
+        used: dict[str, float] = {}
+        for pid in parents:
+            if pid in after:
+                delta = after[pid][1] - self._before.get(pid, (0, 0.0))[1]
+            else:
+                # Ended: reaped into its parent's total with all its CPU,
+                # including what it had used before the start. Take that out.
+                delta = -self._before[pid][1]
+            group = self._group(pid, parents)
+            used[group] = used.get(group, 0.0) + delta
+        return {group: max(0.0, seconds) for group, seconds in used.items()}, elapsed
+
+    def _group(self, pid: int, parents: dict[int, int]) -> str:
+        seen = set()
+        while pid in parents and pid not in seen:
+            if pid in self.roots:
+                return self.roots[pid]
+            seen.add(pid)
+            pid = parents[pid]
+        return self.roots.get(pid, OTHERS)

@@ -60,30 +60,57 @@ def _name(frame: str) -> str:
     return f"{match['function']} ({Path(match['file']).name})"
 
 
+# Where a sample's innermost frame lives, by the first part of its file's path.
+PACKAGES = {
+    "gunicorn": "gunicorn",
+    "flask": "Flask and Werkzeug",
+    "werkzeug": "Flask and Werkzeug",
+    "api": "the app (app/api/)",
+    "psycopg2": "psycopg2",
+}
+OTHER_PACKAGE = "Python's standard library (threads, selectors, logging, ...)"
+
+
+def _package(frame: str) -> str:
+    match = FRAME.match(frame)
+    first = match["file"].split("/")[0] if match else ""
+    return PACKAGES.get(first, OTHER_PACKAGE)
+
+
 def summarize(collapsed: str) -> dict:
-    """Self and inclusive shares of the samples, per function."""
-    own, inclusive, total = collections.Counter(), collections.Counter(), 0
+    """Self and inclusive shares of the samples, per function, and self per package."""
+    own, inclusive, packages = collections.Counter(), collections.Counter(), collections.Counter()
+    total = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         frames = [
-            _name(frame)
+            frame
             for frame in stack.split(";")
             if not frame.startswith("process ") and not BOILERPLATE.match(frame)
         ]
         if not frames:
             continue
         total += int(count)
-        own[frames[-1]] += int(count)
-        for frame in set(frames):
-            inclusive[frame] += int(count)
-    return {"samples": total, "self": own, "inclusive": inclusive}
+        own[_name(frames[-1])] += int(count)
+        packages[_package(frames[-1])] += int(count)
+        for name in {_name(frame) for frame in frames}:
+            inclusive[name] += int(count)
+    return {"samples": total, "self": own, "inclusive": inclusive, "packages": packages}
 
 
 def markdown(summary: dict, top: int = 15) -> str:
     total = summary["samples"] or 1
-    lines = ["| self | function | | inclusive | function |", "|---:|---|---|---:|---|"]
+    shares = ", ".join(
+        f"{name} {count / total:.0%}" for name, count in summary["packages"].most_common()
+    )
+    lines = [
+        f"By package, in the innermost frame: {shares}.",
+        "",
+        "| self | function | | inclusive | function |",
+        "|---:|---|---|---:|---|",
+    ]
     own = summary["self"].most_common(top)
     inclusive = summary["inclusive"].most_common(top)
     for (own_name, own_count), (inc_name, inc_count) in zip(own, inclusive, strict=False):

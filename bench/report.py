@@ -6,7 +6,19 @@ matplotlib.use("Agg")  # files only: no display on a server or in CI
 
 import matplotlib.pyplot as plt  # after use(): the backend is chosen before pyplot loads
 
-from bench.cases import APP, CASES, DATABASE, PGBENCH, SEED, Result, Target, find
+from bench.cases import (
+    APP,
+    CASES,
+    DATABASE,
+    LOAD_GENERATOR,
+    PGBENCH,
+    POSTGRESQL,
+    SEED,
+    SERVER,
+    Result,
+    Target,
+    find,
+)
 
 SERVER_LABELS = {
     APP: "app (gunicorn)",
@@ -30,24 +42,46 @@ def label(result: Result) -> str:
     return f"{result.users:,} · {SERVER_LABELS[result.server]} · {result.case}"
 
 
-def results_table(results: list[Result]) -> str:
+def _table(results: list[Result], columns: list[str], cells) -> str:
+    """One row per result, in order: users, server and case, then `cells(result)`."""
     lines = [
-        "| users | server | case | req/s | p50 ms | p99 ms | p99/p50 | errors "
-        "| × seed-style | % of pgbench | other load (cores) |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| " + " | ".join(["users", "server", "case", *columns]) + " |",
+        "|---:|---|---|" + "---:|" * len(columns),
     ]
     for r in in_order(results):
+        row = [f"{r.users:,}", SERVER_LABELS[r.server], f"`{r.case}`", *cells(r)]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def results_table(results: list[Result]) -> str:
+    def cells(r: Result) -> list[str]:
         m = r.figures
         seed = find(results, r.users, SEED, r.case)
         ceiling = find(results, r.users, DATABASE, PGBENCH)
-        versus_seed = f"{m.rate / seed.figures.rate:.1f}×" if seed and r.server == APP else ""
-        share = f"{m.rate / ceiling.figures.rate:.1%}" if ceiling and r.server != DATABASE else ""
-        lines.append(
-            f"| {r.users:,} | {SERVER_LABELS[r.server]} | `{r.case}` | {m.rate:,.0f} "
-            f"| {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.tail:.2f} | {m.errors} of {m.requests:,} "
-            f"| {versus_seed} | {share} | {r.background_cores:.2f} |"
-        )
-    return "\n".join(lines)
+        return [
+            f"{m.rate:,.0f}",
+            f"{m.p50_ms:.2f}",
+            f"{m.p99_ms:.2f}",
+            f"{m.tail:.2f}",
+            f"{m.errors} of {m.requests:,}",
+            f"{m.rate / seed.figures.rate:.1f}×" if seed and r.server == APP else "",
+            f"{m.rate / ceiling.figures.rate:.1%}" if ceiling and r.server != DATABASE else "",
+            f"{r.background_cores:.2f}",
+        ]
+
+    columns = ["req/s", "p50 ms", "p99 ms", "p99/p50", "errors", "× seed-style"]
+    return _table(results, [*columns, "% of pgbench", "other load (cores)"], cells)
+
+
+def cpu_table(results: list[Result]) -> str:
+    def cells(r: Result) -> list[str]:
+        parts = [r.cpu_us[part] for part in (SERVER, POSTGRESQL, LOAD_GENERATOR)]
+        busy = sum(parts) * r.figures.rate / 1e6
+        return [*(f"{us:,.0f}" for us in parts), f"{sum(parts):,.0f}", f"{busy:.2f}"]
+
+    columns = ["HTTP server", "PostgreSQL", "load generator", "total", "cores busy"]
+    return _table(results, columns, cells)
 
 
 def targets_table(targets: list[Target]) -> str:

@@ -14,6 +14,7 @@ import importlib.metadata
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -150,6 +151,7 @@ class Job:
     case: str
     measure: Callable
     warm: bool = True
+    pid: int | None = None  # the HTTP server's; None for pgbench
 
 
 class Run:
@@ -161,7 +163,9 @@ class Run:
         self.profile: dict | None = None
         self.run_id = f"{os.getpid()}{int(time.time())}"
         postmaster = int((database.datadir / "postmaster.pid").read_text().split()[0])
-        self.meter = machine.BackgroundMeter({postmaster})
+        self.meter = machine.CpuMeter(
+            {os.getpid(): cases.LOAD_GENERATOR, postmaster: cases.POSTGRESQL}
+        )
         self.settings = self._read_settings()
 
     def _read_settings(self) -> dict[str, str]:
@@ -190,6 +194,11 @@ class Run:
             self.log(f"loaded in {self.load_seconds[users]:.1f} s")
             dsns[users] = self.database.dsn(dbname)
             loadgen.init_pgbench(self.bindir, dsns[users])
+        with self.database.connect() as cursor:
+            # The loads' hundreds of megabytes go to disk now, not in the
+            # middle of a measurement (a checkpoint, or the kernel's writeback).
+            cursor.execute("CHECKPOINT")
+        os.sync()
         self._rounds(
             [
                 Job(users, DATABASE, PGBENCH, self._pgbench(dsn), warm=False)
@@ -207,11 +216,18 @@ class Run:
                     served.append((users, SEED, seed))
             for users, server, running in served:
                 preflight(running.url, server, users)
+                self.meter.roots[running.pid] = f"{cases.SERVER} {running.pid}"
             # The writes last, so every read sees exactly the users loaded.
             for group in ([c for c in CASES if not c.post], [c for c in CASES if c.post]):
                 self._rounds(
                     [
-                        Job(users, server, case.name, self._wrk(running.url, case, users, server))
+                        Job(
+                            users,
+                            server,
+                            case.name,
+                            self._wrk(running.url, case, users, server),
+                            pid=running.pid,
+                        )
                         for case in group
                         for users, server, running in served
                         if server == APP or not case.deep
@@ -242,18 +258,19 @@ class Run:
                 if round_number == 0 and job.warm and self.args.warmup:
                     warm = loadgen.Load(self.load.connections, self.load.threads, self.args.warmup)
                     job.measure("w", warm)
-                m, background = self._timed(lambda job=job, n=round_number: job.measure(f"r{n}"))
-                measured[index].append((m, background))
+                m, background, cpu = self._timed(job, f"r{round_number}")
+                measured[index].append((m, background, cpu))
                 self.log(
                     f"{job.users:,} users, {job.server}, {job.case}: {m.rate:,.0f}/s, "
                     f"p50 {m.p50_ms:.2f} ms, p99 {m.p99_ms:.2f} ms, {m.errors} errors, "
                     f"other load {background:.2f} cores"
                 )
         for index, job in enumerate(jobs):
-            runs = [m for m, _ in measured[index]]
-            background = max(b for _, b in measured[index])
+            runs, backgrounds, cpus = zip(*measured[index], strict=True)
+            cpu_us = {group: statistics.median(cpu[group] for cpu in cpus) for group in cpus[0]}
+            figures = loadgen.Summary.of(list(runs))
             self.results.append(
-                Result(job.users, job.server, job.case, loadgen.Summary.of(runs), background)
+                Result(job.users, job.server, job.case, figures, max(backgrounds), cpu_us)
             )
 
     def _profile(self, served: list) -> None:
@@ -269,15 +286,24 @@ class Run:
         except RuntimeError as error:  # py-spy needs ptrace, which a sandbox may deny
             self.log(f"no profile: {error}")
 
-    def _timed(self, measure) -> tuple[loadgen.Measurement, float]:
-        """A measurement and the cores other processes used meanwhile. While that
-        is above QUIET_CORES, the measurement is taken again, --retries times at
-        most, and the quietest attempt is kept: the machine is shared."""
+    def _timed(self, job: Job, run_id: str) -> tuple[loadgen.Measurement, float, dict]:
+        """A measurement, the cores other processes used meanwhile, and the CPU
+        microseconds per request of the server, PostgreSQL and the load
+        generator. While other processes used more than QUIET_CORES, the
+        measurement is taken again, --retries times at most, and the quietest
+        attempt is kept: the machine is shared."""
         attempts = []
         for _ in range(self.args.retries + 1):
             self.meter.start()
-            measurement = measure()
-            attempts.append((measurement, self.meter.stop()))
+            measurement = job.measure(run_id)
+            used, elapsed = self.meter.stop()
+            per_request = 1e6 / max(1, measurement.requests)
+            cpu = {
+                part: used.get(f"{part} {job.pid}" if part == cases.SERVER else part, 0.0)
+                * per_request
+                for part in (cases.SERVER, cases.POSTGRESQL, cases.LOAD_GENERATOR)
+            }
+            attempts.append((measurement, used.get(machine.OTHERS, 0.0) / elapsed, cpu))
             if attempts[-1][1] <= QUIET_CORES:
                 break
             self.log(f"other processes used {attempts[-1][1]:.2f} cores meanwhile")
@@ -329,8 +355,8 @@ def write_results(args, load: loadgen.Load, run: Run, started: datetime.datetime
     report.write_chart(
         run.results,
         chart,
-        f"{load.connections} connections, {load.seconds} s per case, "
-        f"median of {args.repeat} (started {started:%Y-%m-%d %H:%M} UTC)",
+        f"{load.connections} connections, {args.repeat} runs of {load.seconds} s per case "
+        f"(started {started:%Y-%m-%d %H:%M} UTC)",
     )
     setup = {
         **versions(run.bindir),
@@ -340,8 +366,9 @@ def write_results(args, load: loadgen.Load, run: Run, started: datetime.datetime
         "load": f"wrk --threads {load.threads} --connections {load.connections} "
         f"--duration {load.seconds}s (bench/wrk/case.lua); pgbench --select-only "
         f"--client {load.connections} --jobs {load.threads} --time {load.seconds}",
-        "each figure": f"the median of {args.repeat} runs, taken in turns with every other "
-        f"case; {args.warmup} s of warm-up before a case's first run",
+        "each figure": f"{args.repeat} runs per case, taken in turns with every other case "
+        f"({args.warmup} s of warm-up before a case's first): the median throughput, and p50 "
+        "and p99 over the requests of all its runs",
         "bulk load": ", ".join(
             f"{users:,} users in {s:.1f} s" for users, s in run.load_seconds.items()
         ),
@@ -365,6 +392,16 @@ def write_results(args, load: loadgen.Load, run: Run, started: datetime.datetime
         "used during one of the case's runs: above a few tenths, a figure was disturbed.",
         "",
         report.results_table(run.results),
+        "",
+        "## CPU per request",
+        "",
+        "CPU microseconds per request (per transaction for pgbench) of each part, "
+        "medians over the runs: the HTTP server's processes, PostgreSQL's (its "
+        "backends included), and the load generator (wrk or pgbench). Cores busy "
+        "is their total times the throughput; the machine has "
+        f"{os.cpu_count()}, and the kernel's own threads are not counted.",
+        "",
+        report.cpu_table(run.results),
         "",
         f"![throughput and latency per case]({chart.name})",
         "",

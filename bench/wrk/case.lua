@@ -5,10 +5,13 @@
 --                         a page anywhere in the table (the URL ends in after=).
 -- Every response that is not 2xx counts as an error, and done() prints one
 -- JSON line that bench/loadgen.py parses: wrk's own summary only counts >= 400.
+-- It includes the latency distribution, so percentiles can be taken over
+-- several runs together.
 
 local post = os.getenv("BENCH_POST") == "1"
 local run_id = os.getenv("BENCH_RUN_ID") or "run"
 local random_after = tonumber(os.getenv("BENCH_RANDOM_AFTER") or "")
+local QUANTILES = 1000
 local threads = {}
 -- Globals, not locals: done() reads them from each thread with thread:get().
 sent = 0
@@ -46,6 +49,16 @@ function response(status, headers, body)
    end
 end
 
+-- The latency distribution as QUANTILES evenly spaced quantiles (wrk's Lua
+-- gives percentiles, not its histogram), for pooling runs (bench/loadgen.py).
+local function quantiles(latency)
+   local values = {}
+   for i = 0, QUANTILES - 1 do
+      table.insert(values, string.format("%d", latency:percentile((i + 0.5) * 100 / QUANTILES)))
+   end
+   return "[" .. table.concat(values, ", ") .. "]"
+end
+
 function done(summary, latency, requests)
    local rejected = 0
    for _, thread in ipairs(threads) do
@@ -55,9 +68,8 @@ function done(summary, latency, requests)
    io.write(string.format(
       'BENCH_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, "not_2xx": %d, '
          .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d, '
-         .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+         .. '"p50_us": %d, "p99_us": %d, "quantiles_us": %s}\n',
       summary.requests, summary.duration, summary.bytes, rejected,
       e.connect, e.read, e.write, e.timeout,
-      latency:percentile(50), latency:percentile(90), latency:percentile(99),
-      latency.max, latency.mean))
+      latency:percentile(50), latency:percentile(99), quantiles(latency)))
 end

@@ -36,11 +36,8 @@ def test_the_benchmark_runs_on_tiny_sizes_and_writes_its_results(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     results = (tmp_path / "results.md").read_text(encoding="utf-8")
-    table = [
-        line
-        for line in results.splitlines()
-        if line.startswith("| 60 ") or line.startswith("| 200 ")
-    ]
+    every_case, cpu = results.split("## Every case")[1].split("## CPU per request")
+    table = [line for line in every_case.splitlines() if line.startswith(("| 60 ", "| 200 "))]
     # At 60 users: pgbench, every case on the app, and on the seed-style server
     # every case but the deep page; at 200 users: pgbench and every case on the app.
     seed_cases = [case for case in CASES if not case.deep]
@@ -49,4 +46,6 @@ def test_the_benchmark_runs_on_tiny_sizes_and_writes_its_results(tmp_path):
         assert f"`{case}`" in results
     assert all(" 0 of " in line for line in table), "a case had errors:\n" + "\n".join(table)
     assert "## Targets (issue #5)" in results and "15×" in results
+    cpu_rows = [line for line in cpu.splitlines() if line.startswith(("| 60 ", "| 200 "))]
+    assert len(cpu_rows) == len(table)
     assert (tmp_path / "results.png").read_bytes().startswith(PNG_SIGNATURE)
