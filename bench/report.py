@@ -130,6 +130,9 @@ def write_chart(results: list[Result], path, title: str) -> None:
             va="center",
             fontsize=7,
         )
+    # Room on the right of the longest bars for their labels.
+    throughput.set_xlim(right=max(r.figures.rate for r in results) * 3)
+    latency.set_xlim(right=max(r.figures.p99_ms for r in results) * 3)
     for axis in (throughput, latency):
         axis.grid(axis="x", which="both", alpha=0.3)
     figure.suptitle(title)

@@ -245,7 +245,7 @@ class Run:
                 load,
                 post=case.post,
                 # Unique per server, size and round: a POST's email must be new.
-                run_id=f"{self.run_id}{server}{users}{run_id}",
+                run_id=f"{self.run_id}-{server}-{users}-{run_id}",
                 random_after=max(0, users - cases.PAGE_LIMIT) if case.deep else None,
             )
 
@@ -293,9 +293,10 @@ class Run:
         measurement is taken again, --retries times at most, and the quietest
         attempt is kept: the machine is shared."""
         attempts = []
-        for _ in range(self.args.retries + 1):
+        for attempt in range(self.args.retries + 1):
             self.meter.start()
-            measurement = job.measure(run_id)
+            # Each attempt its own id: a POST taken again must not reuse its emails.
+            measurement = job.measure(f"{run_id}a{attempt}")
             used, elapsed = self.meter.stop()
             per_request = 1e6 / max(1, measurement.requests)
             cpu = {
