@@ -14,7 +14,7 @@ endif
 PULUMI := pulumi --non-interactive
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help up down preview outputs test lint venv stack backup restore logs status psql bench
+.PHONY: help up down preview outputs test lint venv preflight stack backup restore logs status psql bench
 
 help:
 	@echo "make up       deploy the stack (creates .venv, a local Pulumi backend, stack '$(STACK)' and its password)"
@@ -37,22 +37,29 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt app/requirements.txt b
 
 venv: $(VENV)/.installed
 
-$(PASSPHRASE_FILE):
+# Before anything is made: the engine and the CLI, each said in one line if missing.
+preflight:
+	@scripts/preflight.sh
+
+$(PASSPHRASE_FILE): | preflight venv
 	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
 	@echo "Made $@: it decrypts this stack's secrets. Keep it, never commit it."
 
 # A local state backend unless you are already logged in somewhere; the stack
 # selected or created; its database password generated once and kept, as a
 # secret, in the stack's config (the retained volume needs the same one).
-stack: venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
+stack: preflight venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
 	@pulumi whoami >/dev/null 2>&1 || pulumi login --local
 	@$(PULUMI) stack select --create $(STACK)
 	@$(PULUMI) config get dbPassword >/dev/null 2>&1 || { \
 	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(32), end="")' \
 	    | $(PULUMI) config set --secret dbPassword && echo "Generated dbPassword (a secret in Pulumi.$(STACK).yaml)."; }
 
+# --refresh (also `options: refresh: always` in Pulumi.yaml, for plain `pulumi
+# up`): read the stack back from Docker first, so that what was removed or
+# stopped by hand comes back, as with `docker compose up`.
 up: stack
-	$(PULUMI) up --yes --stack $(STACK)
+	$(PULUMI) up --yes --refresh --stack $(STACK)
 
 preview: stack
 	$(PULUMI) preview --stack $(STACK)

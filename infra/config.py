@@ -58,6 +58,8 @@ class StackConfig:
     reader_interval_seconds: int = 10
 
     healthcheck_interval_seconds: int = 5
+    # 0 leaves it out: the provider refuses it on engines before Docker 25.
+    healthcheck_start_interval_seconds: int = 0
     start_timeout_seconds: int = 120
 
 
@@ -124,6 +126,8 @@ def validate(config: StackConfig) -> None:
             ipaddress.ip_address(getattr(config, field))
         except ValueError:
             fail(field, "must be an IP address such as 127.0.0.1 or 0.0.0.0")
+    if config.healthcheck_start_interval_seconds < 0:
+        fail("healthcheck_start_interval_seconds", "must be 0 (off) or a number of seconds")
     for field in (
         "app_workers",
         "app_threads",

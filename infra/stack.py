@@ -1,10 +1,14 @@
 """The resources of the stack and its outputs.
 
-Containers reference images by ID (`RemoteImage.image_id`, `Image.repo_digest`)
-rather than by tag, so that a second `pulumi up` with nothing changed replaces
-nothing (pulumi/pulumi-docker#325). Build inputs are relative paths, and files
-the containers need are uploaded as content, so no machine-specific path ever
-reaches the state.
+Every input is written the way pulumi-docker reads it back from Docker, so
+that a second `pulumi up` with nothing changed plans no change at all:
+containers reference images by ID (`RemoteImage.image_id`, `Image.repo_digest`)
+rather than by tag (pulumi/pulumi-docker#325), durations are in Go's canonical
+form (`go_duration`), and nothing is declared that Docker merges its own
+defaults into (log options, volume labels). Build inputs are relative paths,
+and files the containers need are uploaded as content, so no machine-specific
+path ever reaches the state. tests/e2e/harness/ cites the provider's source
+for each of these behaviours.
 """
 
 import dataclasses
@@ -26,8 +30,20 @@ INITDB_SCRIPT = "/docker-entrypoint-initdb.d/init.sql"
 READER_SCRIPT_PATH = "/opt/leitor/leitor.sh"
 APP_PORT = 5000
 DB_PORT = 5432
-# Rotated json-file logs: the reader writes a line every few seconds, forever.
-LOG_OPTS = {"max-size": "10m", "max-file": "3"}
+# The reader writes a line every few seconds, forever. Docker's `local` log
+# driver rotates by default (20 MB a file, 5 files, compressed), so no log
+# options are declared: the engine would merge daemon-wide ones into them
+# and the provider, reading them back, would replace every container on
+# each up (terraform-provider-docker v4.5.0,
+# internal/provider/resource_docker_container_funcs.go:952, log_opts is
+# force-new: resource_docker_container.go:894).
+LOG_DRIVER = "local"
+# The classic builder, said explicitly: pulumi-docker defaults to BuildKit
+# (provider/image.go:50), which the engines we support do not all run the
+# same way; the Dockerfile needs nothing BuildKit adds.
+IMAGE_BUILDER = "BuilderV1"
+HEALTHCHECK_TIMEOUT = "3s"
+HEALTHCHECK_RETRIES = 5
 # Without a grace period the provider kills a container it deletes or
 # replaces; PostgreSQL then has to recover on its next start.
 DB_STOP_GRACE_SECONDS = 30
@@ -44,6 +60,7 @@ class Stack:
     app: docker.Container
     reader_image: docker.RemoteImage
     reader: docker.Container
+    outputs: dict[str, pulumi.Input[str]]  # what `pulumi stack output` shows
 
 
 def public_url(bind_address: str, port: int) -> str:
@@ -55,6 +72,40 @@ def public_url(bind_address: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def go_duration(seconds: int) -> str:
+    """Whole seconds as Go's time.Duration.String() writes them: 5s, 2m0s, 1h0m0s.
+
+    The provider parses a health check's durations and stores what Docker
+    reports, formatted that way (resource_docker_container_funcs.go:964):
+    "120s" would read back as "2m0s" and show a change on every up.
+    """
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def healthcheck(config: StackConfig, test: list[str]) -> docker.ContainerHealthcheckArgs:
+    """A health check on the engines the stack supports, Docker 20.10 and newer.
+
+    `start_interval` is only sent when configured: the provider's Docker client
+    refuses to create a container that has one on an engine older than API
+    1.44 (Docker 25), so setting it by default would break every older engine.
+    """
+    start_interval = config.healthcheck_start_interval_seconds
+    return docker.ContainerHealthcheckArgs(
+        tests=["CMD", *test],
+        interval=go_duration(config.healthcheck_interval_seconds),
+        timeout=HEALTHCHECK_TIMEOUT,
+        retries=HEALTHCHECK_RETRIES,
+        start_period=go_duration(config.start_timeout_seconds),
+        start_interval=go_duration(start_interval) if start_interval else None,
+    )
+
+
 def service(
     resource_name: str,
     config: StackConfig,
@@ -62,20 +113,14 @@ def service(
     *,
     aliases: list[str] | None = None,
     health_test: list[str] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
     **container_args,
 ) -> docker.Container:
     """A container of the stack: on its network only, restarted unless stopped,
     with rotated logs; with a health check, `up` waits until it is healthy."""
     if health_test:
         container_args.update(
-            healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", *health_test],
-                interval=f"{config.healthcheck_interval_seconds}s",
-                timeout="3s",
-                retries=5,
-                start_period=f"{config.start_timeout_seconds}s",
-                start_interval="1s",
-            ),
+            healthcheck=healthcheck(config, health_test),
             wait=True,
             wait_timeout=config.start_timeout_seconds,
         )
@@ -85,8 +130,19 @@ def service(
             docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=aliases)
         ],
         restart="unless-stopped",
-        log_driver="json-file",
-        log_opts=LOG_OPTS,
+        log_driver=LOG_DRIVER,
+        opts=pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(
+                # The provider updates a health check in place and its Update
+                # never sends it to Docker (resource_docker_container_funcs.go:991):
+                # a new interval would be recorded but never run. Replacing the
+                # container is how a health check change reaches it; the
+                # container's name is fixed, so the old one goes first.
+                replace_on_changes=["healthcheck"],
+                delete_before_replace=True,
+            ),
+            opts,
+        ),
         **container_args,
     )
 
@@ -109,7 +165,10 @@ def declare(config: StackConfig) -> Stack:
             # A new name or driver would replace the volume and start the
             # database on an empty one. The change is ignored instead, and
             # warn_if_volume_kept() says so; README: "Moving to another volume".
-            ignore_changes=["name", "driver", "driverOpts"],
+            # Labels are read back from Docker and force a replacement
+            # (resource_docker_volume.go:48 and :309): a volume adopted from
+            # docker compose carries com.docker.compose.* labels.
+            ignore_changes=["name", "driver", "driverOpts", "labels"],
         ),
     )
     volume.name.apply(lambda actual: warn_if_volume_kept(actual, config.volume_name))
@@ -145,7 +204,9 @@ def declare(config: StackConfig) -> Stack:
     app_image = docker.Image(
         "app-image",
         image_name=config.app_image_name,
-        build=docker.DockerBuildArgs(context="app", dockerfile="app/Dockerfile"),
+        build=docker.DockerBuildArgs(
+            context="app", dockerfile="app/Dockerfile", builder_version=IMAGE_BUILDER
+        ),
         skip_push=True,
     )
     app = service(
@@ -190,17 +251,21 @@ def declare(config: StackConfig) -> Stack:
     )
 
     url = public_url(config.app_bind_address, config.app_host_port)
-    pulumi.export("url", url)
-    pulumi.export("usuariosUrl", f"{url}/usuarios")
-    pulumi.export("logsUrl", f"{url}/logs")
-    pulumi.export("statusUrl", f"{url}/status")
-    pulumi.export("volumeName", volume.name)
-    pulumi.export("networkName", network.name)
-    pulumi.export("dbContainer", db.name)
-    pulumi.export("appContainer", app.name)
-    pulumi.export("readerContainer", reader.name)
+    outputs = {
+        "url": url,
+        "usuariosUrl": f"{url}/usuarios",
+        "logsUrl": f"{url}/logs",
+        "statusUrl": f"{url}/status",
+        "volumeName": volume.name,
+        "networkName": network.name,
+        "dbContainer": db.name,
+        "appContainer": app.name,
+        "readerContainer": reader.name,
+    }
+    for name, value in outputs.items():
+        pulumi.export(name, value)
 
-    return Stack(network, volume, db_image, db, app_image, app, reader_image, reader)
+    return Stack(network, volume, db_image, db, app_image, app, reader_image, reader, outputs)
 
 
 def warn_if_volume_kept(actual: str, configured: str) -> None:

@@ -242,8 +242,12 @@ class LiveStack:
         EffectiveConfig({**self._values, **values})  # refuses unknown keys and bad values
         self._values.update(values)
 
-    def up(self, *, refresh: bool = True, replace: Iterable[str] = (), **config) -> ProgramRun:
-        """`pulumi up --refresh`, after setting any config given; returns the run (outputs, resources)."""
+    def up(
+        self, *, refresh: bool | None = None, replace: Iterable[str] = (), **config
+    ) -> ProgramRun:
+        """`make up` (`pulumi up`, which refreshes first as Pulumi.yaml says), after setting
+        any config given; returns the run (outputs, resources). `harness.steps` says
+        what it did to each resource."""
         self.set_config(**config)
         self.run = self.harness.up(dict(self.config), refresh=refresh, replace=replace)
         return self.run

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.program import run_program
+from tests.support.program import run_program, unwrap_secrets
 
 PASSWORD = "program-test-password-7f3a"
 
@@ -13,13 +13,6 @@ def declared():
     return run_program({"dbPassword": PASSWORD})
 
 
-def unwrap_secret(value):
-    """Inputs marked secret arrive wrapped; returns (plain value, was it secret)."""
-    if isinstance(value, dict) and value.get("4dabf18193072939515e22adb298388d"):
-        return value["value"], True
-    return value, False
-
-
 def env_of(resource) -> dict[str, str]:
-    envs, _ = unwrap_secret(resource.inputs.get("envs", []))
+    envs = unwrap_secrets(resource.inputs.get("envs", []))
     return dict(entry.split("=", 1) for entry in envs)

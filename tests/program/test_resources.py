@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
-from infra.stack import INIT_SQL, READER_SCRIPT
-from tests.program.conftest import PASSWORD, env_of, unwrap_secret
-from tests.support.program import run_program
+from infra.stack import INIT_SQL, PASSWORD_FILE, READER_SCRIPT
+from tests.program.conftest import PASSWORD, env_of
+from tests.support.program import is_secret, run_program, unwrap_secrets
+
+CONTAINER = "docker:index/container:Container"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,13 +76,13 @@ def test_database_password_comes_from_a_file_not_the_environment(declared):
 
 
 def test_database_password_file_is_uploaded_as_a_secret(declared):
-    uploads, secret = unwrap_secret(declared.resources["db-postgres"].inputs["uploads"])
-    password_file = next(u for u in uploads if u["file"] == "/run/secrets/db_password")
-    assert secret and password_file["content"] == PASSWORD
+    uploads = declared.resources["db-postgres"].inputs["uploads"]
+    password_file = next(u for u in unwrap_secrets(uploads) if u["file"] == PASSWORD_FILE)
+    assert is_secret(uploads) and password_file["content"] == PASSWORD
 
 
 def test_database_is_initialised_from_db_init_sql(declared):
-    uploads, _ = unwrap_secret(declared.resources["db-postgres"].inputs["uploads"])
+    uploads = unwrap_secrets(declared.resources["db-postgres"].inputs["uploads"])
     init = next(u for u in uploads if u["file"].startswith("/docker-entrypoint-initdb.d/"))
     assert (
         init["content"] == (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8") == INIT_SQL
@@ -144,9 +146,7 @@ def test_app_port_and_bind_address_are_configurable():
 
 
 def test_app_starts_only_after_the_database(declared):
-    assert declared.resources["db-postgres"].name in [
-        dependency._name for dependency in declared.resources["app-flask"].options.depends_on
-    ]
+    assert declared.stack.db in declared.resources["app-flask"].options.depends_on
 
 
 def test_app_reaches_the_database_by_its_alias(declared):
@@ -193,8 +193,7 @@ def test_reader_polls_the_app_over_the_stack_network(declared):
 
 
 def test_reader_starts_after_the_app(declared):
-    depends_on = declared.resources["leitor-dados"].options.depends_on
-    assert [dependency._name for dependency in depends_on] == ["app-flask"]
+    assert declared.resources["leitor-dados"].options.depends_on == [declared.stack.app]
 
 
 def test_every_container_restarts_unless_stopped(declared):
@@ -203,9 +202,45 @@ def test_every_container_restarts_unless_stopped(declared):
     }
 
 
-def test_every_container_rotates_its_logs(declared):
-    containers = declared.of_type("docker:index/container:Container")
-    assert all(c.inputs["logOpts"] == {"max-size": "10m", "max-file": "3"} for c in containers)
+def test_every_container_logs_to_the_rotating_local_driver_without_options(declared):
+    # Log options would be merged with the daemon's and read back: a replacement per up.
+    assert [
+        (c.inputs["logDriver"], c.inputs.get("logOpts")) for c in declared.of_type(CONTAINER)
+    ] == [("local", None)] * 3
+
+
+def test_health_check_durations_are_written_as_the_provider_reads_them_back(declared):
+    healthcheck = declared.resources["db-postgres"].inputs["healthcheck"]
+    assert (healthcheck["interval"], healthcheck["startPeriod"], healthcheck["timeout"]) == (
+        "5s",
+        "2m0s",
+        "3s",
+    )
+
+
+def test_no_health_check_has_a_start_interval_by_default_so_docker_20_10_works(declared):
+    checked = [declared.resources[n].inputs["healthcheck"] for n in ("db-postgres", "app-flask")]
+    assert [c.get("startInterval") for c in checked] == [None, None]
+
+
+def test_a_start_interval_is_declared_only_when_configured():
+    run = run_program({"dbPassword": PASSWORD, "healthcheckStartIntervalSeconds": 1})
+    assert run.resources["db-postgres"].inputs["healthcheck"]["startInterval"] == "1s"
+
+
+def test_a_health_check_change_replaces_the_container_old_one_first(declared):
+    options = [declared.resources[n].options for n in ("db-postgres", "app-flask")]
+    assert [(o.replace_on_changes, o.delete_before_replace) for o in options] == [
+        (["healthcheck"], True)
+    ] * 2
+
+
+def test_volume_labels_read_back_from_docker_never_replace_it(declared):
+    assert "labels" in declared.resources["dados-postgres"].options.ignore_changes
+
+
+def test_the_image_builder_is_chosen_explicitly(declared):
+    assert declared.resources["app-image"].inputs["build"]["builderVersion"] == "BuilderV1"
 
 
 def test_no_input_holds_a_machine_specific_path(declared):

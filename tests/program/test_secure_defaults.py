@@ -7,9 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pulumi.runtime import rpc
 
-from tests.support.program import run_program
+from tests.support.program import is_secret, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "secure-defaults-password-6b1d"
@@ -23,9 +22,9 @@ def program():
 
 def plain_strings(value):
     """Every string in an input tree, leaving out what Pulumi marks as secret."""
+    if is_secret(value):
+        return
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return
         for item in value.values():
             yield from plain_strings(item)
     elif isinstance(value, list):

@@ -2,22 +2,44 @@
 
 `run_program` is shared by the program tests (with `fake_outputs`, which
 invents IDs) and the e2e harness (whose `provision` realizes each resource on
-a Docker engine and returns its real outputs). Each run starts a fresh root
-stack, so one process can run the program many times.
+a Docker engine and returns its real outputs). It uses Pulumi's public testing
+API only, as pulumi/examples' testing-unit-py does: `set_mocks`, config, a
+stack transformation to see each resource's options, and `runtime.test` to
+run the program and wait for its outputs. One process can run it many times.
 """
 
 import dataclasses
+import hashlib
+import threading
 from collections.abc import Callable
 
 import pulumi
-from pulumi.runtime import settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra import config as stack_config
-from infra import stack
+from infra import stack as infra_stack
 
 PROJECT = "desafio2"
+
+# Pulumi's wire format marks a secret as {SECRET_SIG_KEY: SECRET_SIG, "value": ...}
+# (the "special signature" values of the resource-provider protocol); the mock
+# runtime hands inputs over in that form.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def is_secret(value: object) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def unwrap_secrets(value):
+    """The value with every secret replaced by what it holds, at any depth."""
+    if is_secret(value):
+        return unwrap_secrets(value.get("value"))
+    if isinstance(value, dict):
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
 
 
 @dataclasses.dataclass
@@ -37,6 +59,7 @@ class ProgramRun:
     resources: dict[str, Declared]  # by logical name, in declaration order
     outputs: dict  # the stack outputs, resolved
     config: stack_config.StackConfig | None = None
+    stack: infra_stack.Stack | None = None  # the program's own resource objects
 
     def of_type(self, type_token: str) -> list[Declared]:
         return [r for r in self.resources.values() if r.type == type_token]
@@ -46,13 +69,15 @@ Provision = Callable[[Declared], tuple[str, dict]]
 
 
 def fake_outputs(resource: Declared) -> tuple[str, dict]:
-    """What a provider would return, with invented but stable IDs."""
+    """What a provider would return, with invented IDs that follow the inputs:
+    the same declaration gets the same ID, a changed one a new ID."""
     outputs = dict(resource.inputs)
+    digest = hashlib.sha256(repr(sorted(resource.inputs.items())).encode()).hexdigest()
     if resource.type == "docker:index/remoteImage:RemoteImage":
-        outputs["imageId"] = f"sha256:{resource.name}-image-id"
-        outputs["repoDigest"] = f"{resource.inputs['name']}@sha256:{resource.name}-digest"
+        outputs["imageId"] = f"sha256:{digest}"
+        outputs["repoDigest"] = f"{resource.inputs['name']}@sha256:{digest}"
     if resource.type == "docker:index/image:Image":
-        outputs["repoDigest"] = f"sha256:{resource.name}-built-image-id"
+        outputs["repoDigest"] = f"sha256:{digest}"
     return f"{resource.name}-id", outputs
 
 
@@ -77,6 +102,17 @@ class _Mocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the program made an unexpected call: {args.token}")
 
 
+# The stack transformation outlives a run (it belongs to the process's root
+# stack), so it is registered once and records into the run under way.
+_current_options: dict[str, pulumi.ResourceOptions] = {}
+_transformation_registered = threading.Event()
+
+
+def _record_options(args: pulumi.ResourceTransformationArgs):
+    _current_options[args.name] = args.opts
+    return None
+
+
 def run_program(
     config: dict[str, object],
     provision: Provision = fake_outputs,
@@ -84,31 +120,25 @@ def run_program(
 ) -> ProgramRun:
     """Run the program with `config` (keys without the project prefix; dbPassword is secret)."""
     run = ProgramRun(resources={}, outputs={})
-    options: dict[str, pulumi.ResourceOptions] = {}
-
-    settings.reset_options(project=PROJECT, stack=stack_name, preview=False)
+    _current_options.clear()
     pulumi.runtime.set_mocks(
-        _Mocks(run, options, provision), project=PROJECT, stack=stack_name, preview=False
+        _Mocks(run, _current_options, provision), project=PROJECT, stack=stack_name, preview=False
     )
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": _config_text(value) for key, value in config.items()},
         [f"{PROJECT}:{stack_config.PASSWORD_KEY}"],
     )
+    if not _transformation_registered.is_set():
+        pulumi.runtime.register_stack_transformation(_record_options)
+        _transformation_registered.set()
 
-    def record_options(args: pulumi.ResourceTransformationArgs):
-        options[args.name] = args.opts
-        return None
-
-    pulumi.runtime.register_stack_transformation(record_options)
-
+    @pulumi.runtime.test
     def program():
         run.config = stack_config.load()
-        stack.declare(run.config)
+        run.stack = infra_stack.declare(run.config)
+        return pulumi.Output.all(**run.stack.outputs).apply(run.outputs.update)
 
-    _sync_await(run_pulumi_func(program))
-    root = settings.get_root_resource()
-    for key, value in root.outputs.items():
-        run.outputs[key] = _sync_await(pulumi.Output.from_input(value).future())
+    program()
     return run
 
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# What `make up` (and down, preview, outputs) needs, checked before anything is
+# touched: a reachable Docker engine, 20.10 or newer, and the Pulumi CLI, at
+# least as new as the pulumi SDK that requirements.txt pins (an older CLI may
+# not run what the SDK asks of it). The first thing missing is said in one
+# line, with how to get it; nothing is printed when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MIN_DOCKER=20.10
+MIN_PULUMI="$(sed -n 's/^pulumi==\([0-9.]*\).*/\1/p' requirements.txt)"
+
+missing() { printf 'make: cannot start: %s\n' "$*" >&2; exit 1; }
+
+# True when version $1 >= version $2 (dotted numbers; a suffix such as -ce is ignored).
+at_least() { [[ "$(printf '%s\n%s\n' "${1%%[-+]*}" "$2" | sort -V | head -n 1)" == "$2" ]]; }
+
+command -v docker >/dev/null 2>&1 \
+    || missing "the docker command is not installed: install Docker Engine $MIN_DOCKER or newer (https://docs.docker.com/engine/install/) or Docker Desktop"
+engine="$(docker version --format '{{.Server.Version}}' 2>/dev/null)" \
+    || missing "no Docker engine answers${DOCKER_HOST:+ at $DOCKER_HOST}: start it (Docker Desktop, or: sudo systemctl start docker) and check that 'docker version' shows a Server"
+at_least "$engine" "$MIN_DOCKER" \
+    || missing "Docker Engine $engine is too old: the stack needs $MIN_DOCKER or newer (https://docs.docker.com/engine/install/)"
+
+command -v pulumi >/dev/null 2>&1 \
+    || missing "the Pulumi CLI is not installed: install $MIN_PULUMI or newer (https://www.pulumi.com/docs/install/), then run make up again"
+cli="$(pulumi version 2>/dev/null)" || missing "'pulumi version' failed: reinstall the Pulumi CLI (https://www.pulumi.com/docs/install/)"
+cli="${cli#v}"
+at_least "$cli" "$MIN_PULUMI" \
+    || missing "Pulumi CLI $cli is older than the SDK this project pins ($MIN_PULUMI): upgrade it (https://www.pulumi.com/docs/install/)"

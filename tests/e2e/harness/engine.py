@@ -1,0 +1,341 @@
+"""The Pulumi engine's side: a state, and up, destroy and purge over it.
+
+For each resource the program declares, `up` does what `pulumi up` does with
+pulumi-docker: refresh it (read it back from Docker) when the project asks
+for refresh, diff the state against the new inputs, then create, keep, update
+or replace it, as schema.RULES and the resource's options say. What was done
+is in `steps` (the plan of the last operation, by resource name) and `log`.
+"""
+
+import dataclasses
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import docker
+import pulumi
+import yaml
+
+from tests.e2e.harness import container, images, network, volume
+from tests.e2e.harness.errors import HarnessError, ProtectedResourceError, UnsupportedDeclaration
+from tests.e2e.harness.inputs import Inputs
+from tests.e2e.harness.schema import (
+    CONTAINER,
+    DELETE_BEFORE_REPLACE,
+    IMAGE,
+    NETWORK,
+    REMOTE_IMAGE,
+    RULES,
+    VOLUME,
+    Rule,
+)
+from tests.support.program import Declared, ProgramRun, run_program, unwrap_secrets
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+# Options the program sets. depends_on only orders registrations, which the
+# mock runtime already does; the others change what up and destroy do.
+_HONORED_OPTIONS = {
+    "depends_on",
+    "protect",
+    "retain_on_delete",
+    "ignore_changes",
+    "replace_on_changes",
+    "delete_before_replace",
+}
+
+# The provider package's SDK fills these in itself (Image gets aliases of its
+# former type names); they change nothing about what is made.
+_SET_BY_THE_SDK = {"version", "plugin_download_url", "aliases"}
+
+
+def project_refreshes(project_root: Path = PROJECT_ROOT) -> bool:
+    """Whether `pulumi up` refreshes first: `options: refresh: always` in Pulumi.yaml."""
+    project = yaml.safe_load((project_root / "Pulumi.yaml").read_text(encoding="utf-8"))
+    return (project.get("options") or {}).get("refresh") == "always"
+
+
+@dataclasses.dataclass
+class Realized:
+    """One resource in the state: its inputs as declared and the provider's state of it."""
+
+    type: str
+    name: str
+    inputs: dict
+    id: str
+    outputs: dict  # the provider's state: what it read back from Docker
+    protect: bool = False
+    retain_on_delete: bool = False
+    failed: bool = False  # created, but its creation reported an error
+
+
+class DockerHarness:
+    """`up(config)` runs the program and reconciles; `destroy()` deletes what Pulumi
+    would delete; `purge()` deletes everything the state still holds, protected
+    and retained resources included (test cleanup, not Pulumi)."""
+
+    # One program run at a time per process: the mock runtime is global state.
+    _run_lock = threading.Lock()
+
+    def __init__(self, client: docker.DockerClient, project_root: Path = PROJECT_ROOT):
+        self.client = client
+        self.project_root = project_root
+        self.log: list[str] = []
+        self.steps: dict[str, str] = {}  # resource name -> what the last operation did
+        self._state: dict[tuple[str, str], Realized] = {}  # insertion = creation order
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._aborted: BaseException | None = None
+        self._declared: set[tuple[str, str]] = set()
+        self._replace: set[str] = set()
+        self._refresh = True
+        self._handlers = {
+            NETWORK: network.NetworkHandler(client),
+            VOLUME: volume.VolumeHandler(client),
+            REMOTE_IMAGE: images.RemoteImageHandler(client),
+            IMAGE: images.ImageHandler(client, project_root),
+            CONTAINER: container.ContainerHandler(client),
+        }
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def resources(self) -> list[Realized]:
+        """The state, in creation order."""
+        with self._lock:
+            return list(self._state.values())
+
+    def find(self, type_token: str, name: str) -> Realized | None:
+        with self._lock:
+            return self._state.get((type_token, name))
+
+    def _record(self, realized: Realized) -> None:
+        with self._lock:
+            self._state[(realized.type, realized.name)] = realized
+
+    def _forget(self, realized: Realized) -> None:
+        with self._lock:
+            self._state.pop((realized.type, realized.name), None)
+
+    def _step(self, op: str, type_token: str, name: str, detail: str = "") -> None:
+        with self._lock:
+            self.steps[name] = op
+            self.log.append(f"{op} {type_token} {name}{detail}")
+
+    # -- the Pulumi operations ------------------------------------------------
+
+    def up(
+        self,
+        config: dict[str, object],
+        *,
+        refresh: bool | None = None,
+        replace: Iterable[str] = (),
+        stack_name: str = "e2e",
+    ) -> ProgramRun:
+        """`pulumi up [--replace NAME...]`, refreshing first when Pulumi.yaml says so
+        (`refresh` overrides it, like `--refresh` / `--refresh=false`).
+
+        A failed up leaves in the state whatever it created, so that destroy or
+        purge can remove it; it waits for provisions still running in other
+        threads (the mock runtime registers independent resources in parallel).
+        """
+        with self._run_lock:
+            self.steps = {}
+            self._declared = set()
+            self._replace = set(replace)
+            self._refresh = project_refreshes(self.project_root) if refresh is None else refresh
+            self._aborted = None
+            try:
+                run = run_program(config, provision=self.provision, stack_name=stack_name)
+            except BaseException as error:
+                self._abort(error)
+                raise
+            unknown = self._replace - {name for _, name in self._declared}
+            if unknown:
+                raise HarnessError(f"--replace names no declared resource: {sorted(unknown)}")
+            # Resources the program no longer declares go, as in Pulumi.
+            gone = [r for r in self.resources if (r.type, r.name) not in self._declared]
+            self._delete_all(gone, honor_options=True)
+            return run
+
+    def destroy(self) -> None:
+        """`pulumi destroy`: fails up front if anything is protected."""
+        self.steps = {}
+        self._delete_all(self.resources, honor_options=True)
+
+    def purge(self) -> list[str]:
+        """Delete everything in the state whatever its options; returns the errors met."""
+        errors = []
+        for realized in reversed(self.resources):
+            try:
+                self._handlers[realized.type].delete(realized)
+            except Exception as error:  # keep going: this is the last line of cleanup
+                errors.append(f"{realized.type} {realized.name}: {error}")
+            self._forget(realized)
+        return errors
+
+    def _delete_all(self, realized: list[Realized], *, honor_options: bool) -> None:
+        protected = [r.name for r in realized if r.protect]
+        if honor_options and protected:
+            raise ProtectedResourceError(
+                f"refusing to delete protected resource(s) {', '.join(protected)}; "
+                "nothing was deleted (unprotect them first, as `pulumi state unprotect` does)"
+            )
+        for resource in reversed(realized):
+            self._delete_one(resource)
+
+    def _delete_one(self, realized: Realized) -> None:
+        # retain_on_delete: the engine skips the provider's Delete and drops it from the state.
+        if realized.retain_on_delete:
+            self._step("retain", realized.type, realized.name)
+        else:
+            self._handlers[realized.type].delete(realized)
+            self._step("delete", realized.type, realized.name)
+        self._forget(realized)
+
+    def _abort(self, error: BaseException) -> None:
+        with self._lock:
+            self._aborted = error
+            # Bounded: a provision waits at most for a container's health, itself bounded.
+            self._lock.wait_for(lambda: self._in_flight == 0, timeout=600)
+
+    # -- the mock runtime's callback -------------------------------------------
+
+    def provision(self, declared: Declared) -> tuple[str, dict]:
+        with self._lock:
+            if self._aborted is not None:
+                raise HarnessError(f"up already failed: {self._aborted}")
+            self._in_flight += 1
+            self._declared.add((declared.type, declared.name))
+        try:
+            return self._provision(declared)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._lock.notify_all()
+
+    def _provision(self, declared: Declared) -> tuple[str, dict]:
+        handler = self._handlers.get(declared.type)
+        if handler is None:
+            raise UnsupportedDeclaration(
+                f"resource {declared.name!r} of type {declared.type}: the program never "
+                "declared this type before, so the e2e harness does not simulate it; add a "
+                "module to tests/e2e/harness/ that follows the provider's source"
+            )
+        options = _check_options(declared)
+        where = f"{declared.type.rsplit(':', 1)[-1]} {declared.name!r}"
+        news = handler.check(Inputs(unwrap_secrets(declared.inputs), where))
+        old = self.find(declared.type, declared.name)
+
+        if old is not None and self._refresh:
+            fresh = handler.read(old)
+            if fresh is None:
+                self._step("refresh-gone", declared.type, declared.name)
+                self._forget(old)
+                old = None
+            else:
+                old.outputs = fresh
+
+        if old is None:
+            return self._create(declared, handler, news, options, step="create")
+
+        ignored = set(options.ignore_changes or [])
+        for key in ignored:
+            news[key] = old.inputs.get(key)
+        changed = diff(RULES[declared.type], old.outputs, news, ignored)
+        replacing = {key for key in changed if RULES[declared.type][key].replaces}
+        replacing |= changed & set(options.replace_on_changes or [])
+        protect, retain = bool(options.protect), bool(options.retain_on_delete)
+
+        if declared.name in self._replace or replacing:
+            if old.protect:
+                raise ProtectedResourceError(
+                    f"{where} is protected and its replacement would delete it"
+                )
+            detail = f" ({', '.join(sorted(replacing))})" if replacing else " (--replace)"
+            if declared.type in DELETE_BEFORE_REPLACE or options.delete_before_replace:
+                self._delete_replaced(handler, old)
+                return self._create(declared, handler, news, options, step="replace", detail=detail)
+            result = self._create(declared, handler, news, options, step="replace", detail=detail)
+            self._delete_replaced(handler, old)
+            return result
+
+        if changed or old.failed:
+            # A resource whose creation failed gets an update on the next up.
+            old.outputs = handler.update(old, news, changed)
+            old.inputs, old.failed = news, False
+            self._step("update", declared.type, declared.name, f" ({', '.join(sorted(changed))})")
+        else:
+            self._step("same", declared.type, declared.name)
+        old.protect, old.retain_on_delete = protect, retain
+        return old.id, old.outputs
+
+    def _create(self, declared, handler, news, options, *, step: str, detail: str = ""):
+        realized = Realized(
+            declared.type,
+            declared.name,
+            news,
+            id="",
+            outputs={},
+            protect=bool(options.protect),
+            retain_on_delete=bool(options.retain_on_delete),
+        )
+
+        def record(resource_id: str, outputs: dict) -> None:
+            # In the state from here on: a failure after this leaves something to destroy.
+            realized.id, realized.outputs, realized.failed = resource_id, outputs, True
+            self._record(realized)
+
+        resource_id, outputs = handler.create(news, record)
+        realized.id, realized.outputs, realized.failed = resource_id, outputs, False
+        self._record(realized)
+        self._step(step, declared.type, declared.name, detail)
+        return resource_id, outputs
+
+    def _delete_replaced(self, handler, old: Realized) -> None:
+        # retain_on_delete covers the delete that ends a replacement too.
+        if not old.retain_on_delete:
+            handler.delete(old)
+        self._forget(old)
+
+
+def canonical(rule: Rule, value):
+    """A value in the form in which two equal ones compare equal."""
+    if value in (None, [], {}, ""):
+        return None
+    if isinstance(value, dict):
+        return {k: canonical(Rule(False, ""), v) for k, v in sorted(value.items())} or None
+    if isinstance(value, list):
+        items = [canonical(Rule(False, ""), item) for item in value]
+        return sorted(items, key=repr) if rule.unordered else items
+    return value
+
+
+def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> set[str]:
+    """The inputs whose new value differs from the provider's state."""
+    changed = set()
+    for key, rule in rules.items():
+        if key in ignored:
+            continue
+        new = canonical(rule, news.get(key))
+        if new is None and rule.computed:
+            continue  # left to Docker: whatever it reads back is what was asked for
+        if new != canonical(rule, state.get(key)):
+            changed.add(key)
+    return changed
+
+
+def _check_options(declared: Declared) -> pulumi.ResourceOptions:
+    options = declared.options
+    for key, value in vars(options).items():
+        if key in _HONORED_OPTIONS or key in _SET_BY_THE_SDK:
+            continue
+        if key == "hooks" and value is not None:
+            # The SDK fills in an empty binding; only a bound hook is something to run.
+            value = {name: hook for name, hook in vars(value).items() if hook} or None
+        if value not in (None, [], {}, False):
+            raise UnsupportedDeclaration(
+                f"{declared.name!r}: the program never set the resource option "
+                f"{key}={value!r} before, so the e2e harness does not simulate it"
+            )
+    return options

@@ -1,0 +1,109 @@
+"""Which input changes replace a resource and which update it in place.
+
+One row per input the program sets, for the provider versions requirements.txt
+pins: pulumi-docker 5.x, whose Container, Network, Volume and RemoteImage are
+kreuzwerker/terraform-provider-docker v4.5.0 (commit 5074970c, the `upstream`
+submodule of pulumi-docker 5.x) bridged to Pulumi, and whose Image is
+pulumi-docker's own provider/image.go. A row cites the schema line that
+decides it: Terraform's `ForceNew: true` makes a change a replacement; any
+other change is an update, and the provider's Update does only what
+`UPDATE_EFFECTS` says (everything else is written to the state and never
+reaches Docker).
+
+`computed` inputs are filled in from Docker when the program leaves them
+unset (Terraform's `Computed: true`), so leaving one out shows no change; an
+input that is not computed and is left out differs from a value read back
+from Docker (a volume's labels, for one).
+"""
+
+import dataclasses
+
+NETWORK = "docker:index/network:Network"
+VOLUME = "docker:index/volume:Volume"
+REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+IMAGE = "docker:index/image:Image"
+CONTAINER = "docker:index/container:Container"
+
+_CONTAINER_GO = "internal/provider/resource_docker_container.go"
+_VOLUME_GO = "internal/provider/resource_docker_volume.go"
+_NETWORK_GO = "internal/provider/resource_docker_network.go"
+_IMAGE_GO = "internal/provider/resource_docker_image.go"
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    replaces: bool
+    cite: str
+    computed: bool = False
+    # Terraform sets (TypeSet) compare without order.
+    unordered: bool = False
+
+
+def _replace(cite: str, **kw) -> Rule:
+    return Rule(True, cite, **kw)
+
+
+def _update(cite: str, **kw) -> Rule:
+    return Rule(False, cite, **kw)
+
+
+RULES: dict[str, dict[str, Rule]] = {
+    NETWORK: {
+        "name": _replace(f"{_NETWORK_GO}:29"),
+        "driver": _replace(f"{_NETWORK_GO}:44", computed=True),
+    },
+    VOLUME: {
+        "name": _replace(f"{_VOLUME_GO}:46", computed=True),
+        "labels": _replace(f"{_VOLUME_GO}:52", unordered=True),
+        "driver": _replace(f"{_VOLUME_GO}:60", computed=True),
+        "driverOpts": _replace(f"{_VOLUME_GO}:66"),
+    },
+    REMOTE_IMAGE: {
+        "name": _replace(f"{_IMAGE_GO}:40"),
+        "keepLocally": _update(f"{_IMAGE_GO}:55"),
+    },
+    # The native Image diffs its old inputs against the new ones and answers
+    # every difference with an update, a new build (pulumi-docker
+    # provider/provider.go:271 Diff, :428 Update); `contextDigest` is the hash
+    # of the build context that Check adds (provider.go:202).
+    IMAGE: {
+        "imageName": _update("provider/provider.go:271"),
+        "skipPush": _update("provider/provider.go:271"),
+        "build": _update("provider/provider.go:271"),
+    },
+    CONTAINER: {
+        "name": _replace(f"{_CONTAINER_GO}:54"),
+        "image": _replace(f"{_CONTAINER_GO}:145"),
+        "entrypoints": _replace(f"{_CONTAINER_GO}:176", computed=True),
+        "restart": _update(f"{_CONTAINER_GO}:230"),
+        "mounts": _replace(f"{_CONTAINER_GO}:332", unordered=True),
+        "ports": _replace(f"{_CONTAINER_GO}:491"),
+        "envs": _replace(f"{_CONTAINER_GO}:594", computed=True, unordered=True),
+        "destroyGraceSeconds": _update(f"{_CONTAINER_GO}:827"),
+        "logDriver": _replace(f"{_CONTAINER_GO}:891", computed=True),
+        "networksAdvanced": _replace(f"{_CONTAINER_GO}:913", unordered=True),
+        "uploads": _replace(f"{_CONTAINER_GO}:991", unordered=True),
+        "healthcheck": _update(f"{_CONTAINER_GO}:1045", computed=True),
+        "wait": _update(f"{_CONTAINER_GO}:79"),
+        "waitTimeout": _update(f"{_CONTAINER_GO}:86"),
+        "mustRun": _update(f"{_CONTAINER_GO}:122"),
+    },
+}
+
+# What the provider's Update sends to Docker; a change to any other input that
+# updates in place is only recorded in the state.
+UPDATE_EFFECTS = {
+    # resource_docker_container_funcs.go:991: starts the container when
+    # must_run goes from false to true, and sends the restart policy (with
+    # memory and CPU limits, which the program does not set).
+    CONTAINER: {"mustRun", "restart"},
+    # provider/provider.go:428: Update builds the image again.
+    IMAGE: {"imageName", "skipPush", "build"},
+    # keep_locally is read at delete (resource_docker_image_funcs.go:150).
+    REMOTE_IMAGE: set(),
+}
+
+# pulumi-docker provider/resources.go:114 (DeleteBeforeReplace: true): a
+# container's name is fixed, so the old one is deleted before the new one is
+# made. Other types are created first, then the old one is deleted.
+DELETE_BEFORE_REPLACE = {CONTAINER}

@@ -1,0 +1,81 @@
+"""The harness's own rules, checked without Docker: durations, the change table, the
+build context's digest. (The suite's own tests live here, apart from the product's.)"""
+
+import pytest
+
+from tests.e2e.harness import RULES, UnsupportedDeclaration
+from tests.e2e.harness.images import context_digest
+from tests.e2e.harness.inputs import format_duration, parse_duration
+from tests.support.program import run_program
+
+SECOND = 10**9
+
+
+@pytest.mark.parametrize(
+    ("nanoseconds", "text"),
+    [
+        # The forms Go's time.Duration.String() documents and writes.
+        (0, "0s"),
+        (1, "1ns"),
+        (1500, "1.5µs"),
+        (250 * 10**6, "250ms"),
+        (5 * SECOND, "5s"),
+        (1500 * 10**6, "1.5s"),
+        (60 * SECOND, "1m0s"),
+        (120 * SECOND, "2m0s"),
+        (3600 * SECOND, "1h0m0s"),
+        (4530 * SECOND + 918273645, "1h15m30.918273645s"),
+    ],
+)
+def test_durations_read_back_as_go_writes_them(nanoseconds, text):
+    assert (format_duration(nanoseconds), parse_duration(text)) == (text, nanoseconds)
+
+
+def test_a_duration_go_would_not_parse_is_an_error():
+    with pytest.raises(Exception, match="not a duration"):
+        parse_duration("5 seconds")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"dbHostPort": 15432, "healthcheckStartIntervalSeconds": 1, "retainVolume": False}],
+    ids=["defaults", "every-optional-input"],
+)
+def test_every_input_the_program_sets_has_a_row_in_the_change_table(config):
+    run = run_program({"dbPassword": "x", **config})
+    missing = {
+        f"{r.name}.{key}"
+        for r in run.resources.values()
+        for key, value in r.inputs.items()
+        if value not in (None, [], {}) and key not in RULES[r.type] and key != "buildOnPreview"
+    }
+    assert missing == set()
+
+
+def test_every_row_cites_the_providers_source():
+    rows = [(t, k, r.cite) for t, rules in RULES.items() for k, r in rules.items()]
+    assert [row for row in rows if ".go:" not in row[2]] == []
+
+
+def test_the_build_digest_changes_with_a_source_file_but_not_with_an_ignored_one(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".dockerignore").write_text("**/__pycache__\n**/*.pyc\n")
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "app.py").write_text("print(1)\n")
+
+    def digest():
+        return context_digest(tmp_path, tmp_path / "Dockerfile")
+
+    before = digest()
+    (tmp_path / "api" / "__pycache__").mkdir()
+    (tmp_path / "api" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    with_bytecode = digest()
+    (tmp_path / "api" / "app.py").write_text("print(2)\n")
+    assert (with_bytecode == before, digest() == before) == (True, False)
+
+
+def test_an_exception_in_dockerignore_is_refused_rather_than_misread(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".dockerignore").write_text("*.txt\n!keep.txt\n")
+    with pytest.raises(UnsupportedDeclaration, match="exceptions"):
+        context_digest(tmp_path, tmp_path / "Dockerfile")
