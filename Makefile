@@ -20,6 +20,7 @@ help:
 	@echo "make up       deploy the stack (creates .venv, a local Pulumi backend, stack '$(STACK)' and its password)"
 	@echo "make down     pulumi destroy: containers and network go, the volume dados_postgres and its data stay"
 	@echo "make outputs  pulumi stack output"
+	@echo "make stack    only the Pulumi side of make up: backend, stack '$(STACK)', its password; deploys nothing"
 	@echo "make test     all tests (program, API, reader, and the stack on Docker when an engine answers)"
 	@echo "make lint     ruff and hadolint"
 	@echo "make backup   pg_dump of the running database to backups/ (prints size and row counts)"
