@@ -4,7 +4,7 @@ the planner and the visibility map see the table as a long-running stack would."
 
 import time
 
-from tests.support.postgres_server import PostgresServer
+from testing.postgres_server import PostgresServer
 
 # Rows shaped like the API's own: the same log line CREATE_USUARIO writes, and
 # creation times one second apart, ending now.

@@ -3,7 +3,7 @@ the seed-style baseline at the smallest size, pgbench -S as the ceiling, then
 bench/results.md and bench/results.png.
 
 Everything runs on this machine: a throwaway PostgreSQL 15 with its durable
-defaults (tests/support/postgres_server.py), the app under gunicorn with the
+defaults (testing/postgres_server.py), the app under gunicorn with the
 image's configuration, and the load generators, aimed at 127.0.0.1 only.
 """
 
@@ -26,7 +26,7 @@ import requests
 
 from bench import cases, dataset, loadgen, machine, profile, report, servers
 from bench.cases import APP, CASES, DATABASE, PGBENCH, SEED, Result
-from tests.support.postgres_server import PostgresServer, find_bindir
+from testing.postgres_server import PostgresServer, find_bindir
 
 BENCH_DIR = Path(__file__).resolve().parent
 # Stated rather than inherited, so the results say what they were measured

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import StackConfig
-from tests.support.gunicorn_server import wait_until_serving
-from tests.support.postgres_server import REPO_ROOT, free_port
+from testing.gunicorn_server import wait_until_serving
+from testing.postgres_server import REPO_ROOT, free_port
 
 APP_DIR = REPO_ROOT / "app"
 SEED_APP = Path(__file__).with_name("seed_app.py")

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from api import create_app
-from tests.support.postgres_server import PostgresServer, autocommit_cursor, find_bindir
+from testing.postgres_server import PostgresServer, autocommit_cursor, find_bindir
 
 
 def require(condition: bool, reason: str) -> None:

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.openapi import PATHS
-from tests.support.gunicorn_server import gunicorn_app
+from testing.gunicorn_server import gunicorn_app
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "100"))
 CHECKS = [

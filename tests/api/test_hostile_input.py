@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from api import MAX_BODY_BYTES
-from tests.support.gunicorn_server import gunicorn_app
+from testing.gunicorn_server import gunicorn_app
 
 JSON = "application/json"
 VALID = {"nome": "Ana Costa", "email": "ana@example.com"}

@@ -8,7 +8,7 @@ from openapi_schema_validator import OAS30Validator
 
 from api import create_app
 from api.openapi import JSON
-from tests.support.postgres_server import free_port
+from testing.postgres_server import free_port
 
 # The HTML page at / is for people (the page blueprint), not API clients.
 NOT_API_BLUEPRINTS = {"page"}

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from api import create_app, startup
-from tests.support.postgres_server import free_port
+from testing.postgres_server import free_port
 
 NOVO = {"nome": "Ana Costa", "email": "ana@example.com"}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from api import startup
-from tests.support.postgres_server import free_port
+from testing.postgres_server import free_port
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 STARTS = "SELECT mensagem FROM logs WHERE acao = 'app_iniciada' ORDER BY id"

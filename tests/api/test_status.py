@@ -5,7 +5,7 @@ import time
 import pytest
 
 from api import __version__, create_app
-from tests.support.postgres_server import PostgresServer, free_port
+from testing.postgres_server import PostgresServer, free_port
 
 
 def test_healthy_status_reports_counts_volume_and_version(client, monkeypatch):

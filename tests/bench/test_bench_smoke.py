@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from bench.cases import CASES, PGBENCH
+from testing.postgres_server import REPO_ROOT, find_bindir
 from tests.conftest import require
-from tests.support.postgres_server import REPO_ROOT, find_bindir
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

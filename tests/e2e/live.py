@@ -25,8 +25,8 @@ import requests
 
 from infra.config import PASSWORD_KEY, StackConfig, config_key, settable_fields, validate
 from infra.stack import public_url
+from testing.postgres_server import free_port
 from tests.e2e.harness import CONTAINER, IMAGE, PROJECT_ROOT, REMOTE_IMAGE, DockerHarness
-from tests.support.postgres_server import free_port
 from tests.support.program import ProgramRun, run_program
 
 STANDINS_HINT = "build the local stand-ins: bash .ci/images/build-standins.sh"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg2
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 INIT_SQL = REPO_ROOT / "db" / "init.sql"
 
 

@@ -11,13 +11,12 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import requests
 
-from tests.support.postgres_server import free_port
+from testing.postgres_server import REPO_ROOT, free_port
 
-APP_DIR = Path(__file__).resolve().parents[2] / "app"
+APP_DIR = REPO_ROOT / "app"
 START_TIMEOUT_SECONDS = 20
 
 
