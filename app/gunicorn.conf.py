@@ -4,17 +4,18 @@ import os
 import subprocess
 import sys
 
-from api import protocol_errors
+from api import protocol_errors, settings
 
 # gunicorn's own refusals (400, 414, 431) answer in JSON, as the app's errors do.
 protocol_errors.install()
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+_server = settings.server()
+bind = _server["bind"]
+workers = _server["workers"]
 # Threads let a worker keep connections alive and overlap database round trips;
 # each thread may hold one pooled database connection (api/db.py).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = _server["threads"]
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -22,7 +23,7 @@ keepalive = 5
 # of its throughput (bench/README.md), and in the stack every line also goes
 # through Docker's log driver. The reader logs its reads; errors are logged
 # below. ACCESS_LOG=- turns it back on, to stdout.
-accesslog = os.environ.get("ACCESS_LOG") or None
+accesslog = _server["accesslog"]
 errorlog = "-"
 # gunicorn's control socket (for gunicornc) would go under $HOME, which the
 # image's unprivileged user does not have: every start logged an error for it.

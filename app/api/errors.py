@@ -1,108 +1,98 @@
-"""Every error leaves as JSON: {"error": "<what went wrong>"}, plus "field" when one input is to blame."""
+"""Every error leaves as JSON (schema.error_body): {"error": "<what went wrong>"},
+plus "field" when one input is to blame.
+
+An error is a stable code and its parameters (ApiError); the API words it in
+English from ENGLISH below, the page in Portuguese from its own catalogue
+(page/form.py), and neither ever reads the other's text.
+"""
 
 import logging
 
-import psycopg2
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from api.db import DatabaseUnavailable
+from api import db
+from api.headers import RETRY_AFTER
+from api.schema import error_body
 
 log = logging.getLogger(__name__)
 
+# code: (status, English message with the error's parameters).
+ENGLISH = {
+    "content_type": (415, "Content-Type must be application/json"),
+    "body_malformed": (400, "request body is malformed: {detail}"),
+    "body_not_utf8": (400, "body is not valid UTF-8"),
+    "body_not_json": (400, "body is not valid JSON"),
+    "body_not_object": (
+        400,
+        'body must be a JSON object such as {{"nome": "...", "email": "..."}}',
+    ),
+    "unknown_fields": (400, "unknown field(s): {names}; send only nome and email"),
+    "required": (400, "{field} is required"),
+    "not_a_string": (400, "{field} must be a string"),
+    "empty": (400, "{field} must not be empty"),
+    "too_long": (400, "{field} must be at most {max_length} characters"),
+    "control_characters": (400, "{field} must not contain control characters"),
+    "email_invalid": (400, "email is not a valid address (expected name@domain.tld)"),
+    "email_taken": (409, "email {email} is already registered"),
+    "not_a_whole_number": (400, "{field} must be a whole number from {low} to {high}"),
+    "bad_request": (400, "bad request"),
+    "not_found": (404, "not found"),
+    "method_not_allowed": (405, "method not allowed"),
+    "body_too_large": (413, "request body too large"),
+    "database_unavailable": (503, "database unavailable, try again shortly"),
+}
+
+# werkzeug's own refusals, by status; any other keeps werkzeug's name for it.
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+
 
 class ApiError(Exception):
-    """A client mistake, reported with its status code."""
+    """A request the API refuses: a code of ENGLISH and its parameters."""
 
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    def __init__(self, code: str, field: str | None = None, **params):
+        super().__init__(code)
+        self.code = code
         self.field = field
+        self.params = params
+
+    @property
+    def status(self) -> int:
+        return ENGLISH[self.code][0]
+
+    def english(self) -> str:
+        return ENGLISH[self.code][1].format(field=self.field, **self.params)
 
 
 def error_response(status: int, message: str, field: str | None = None):
-    body = {"error": message}
-    if field is not None:
-        body["field"] = field
-    return jsonify(body), status
-
-
-class _GuardedBody:
-    """The request body as the server hands it over, with its decoding errors
-    made the client's: gunicorn raises its own exceptions (InvalidChunkSize,
-    ChunkMissingTerminator, ...) from the middle of a read when a chunked body
-    is malformed, which would otherwise be a 500. A disconnect stays an
-    OSError, which werkzeug already answers with a 400."""
-
-    def __init__(self, stream):
-        self._stream = stream
-
-    def _call(self, method, *args):
-        try:
-            return method(*args)
-        except OSError:
-            raise
-        except Exception as error:
-            raise ApiError(400, f"request body is malformed: {error}") from None
-
-    def read(self, *args):
-        return self._call(self._stream.read, *args)
-
-    def readline(self, *args):
-        return self._call(self._stream.readline, *args)
-
-    def readlines(self, *args):
-        return self._call(self._stream.readlines, *args)
-
-    def __iter__(self):
-        return iter(self.readline, b"")
-
-
-def _guard_body(wsgi_app):
-    def guarded(environ, start_response):
-        environ["wsgi.input"] = _GuardedBody(environ["wsgi.input"])
-        return wsgi_app(environ, start_response)
-
-    return guarded
+    return jsonify(error_body(message, field)), status
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = _guard_body(app.wsgi_app)
-
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
-        return error_response(error.status, error.message, error.field)
+        return error_response(error.status, error.english(), error.field)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Keep werkzeug's headers (Allow on a 405, for one); replace its HTML body.
         response = error.get_response()
-        body, _ = error_response(error.code, _describe(error))
-        response.set_data(body.get_data())
+        code = HTTP_CODES.get(error.code)
+        message = ENGLISH[code][1] if code else error.name.lower()
+        response.set_data(error_response(error.code, message)[0].get_data())
         response.content_type = "application/json"
         return response
 
-    @app.errorhandler(DatabaseUnavailable)
-    @app.errorhandler(psycopg2.OperationalError)
-    @app.errorhandler(psycopg2.InterfaceError)
     def database_unavailable(error: Exception):
         log.warning("database unavailable: %s", str(error).strip())
-        response, status = error_response(503, "database unavailable, try again shortly")
-        response.headers["Retry-After"] = "5"
+        response, status = error_response(*ENGLISH["database_unavailable"])
+        response.headers.update(RETRY_AFTER)
         return response, status
 
-    @app.after_request
-    def security_headers(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-
-def _describe(error: HTTPException) -> str:
-    messages = {
-        404: "not found",
-        405: "method not allowed",
-        413: "request body too large",
-    }
-    return messages.get(error.code, error.name.lower())
+    for exception in db.UNAVAILABLE:
+        app.register_error_handler(exception, database_unavailable)

@@ -9,7 +9,7 @@ from api.pagination import add_next_link, page_params
 def paginated_list(endpoint: str, query: str):
     """`query` (queries.py) returns the page as JSON text: it goes out as it came."""
     params = page_params()
-    with db.single_statement() as cursor:
+    with db.autocommit() as cursor:
         cursor.execute(query, params)
         body, last_id, has_next = cursor.fetchone()
     response = current_app.response_class(body, mimetype="application/json")

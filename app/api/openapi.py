@@ -1,14 +1,16 @@
 """GET /openapi.json: the API described as OpenAPI 3.0.
 
-The document is built from the same constants the code enforces (field
-lengths, page bounds, body limit), so a limit changed in one place cannot
-leave the description behind. tests/api/test_openapi.py checks it against the
-routes the app really has, and a schemathesis run checks the responses against it.
+The shapes come from schema.py, which validation.py checks requests against,
+and the page bounds and body limit from the constants the code enforces, so a
+limit changed in one place cannot leave the description behind.
+tests/api/test_openapi.py checks the document against the routes the app
+really has, tests/api/test_schema_agreement.py against what validation
+accepts, and a schemathesis run checks the responses against it.
 """
 
 from flask import Blueprint, current_app, jsonify
 
-from api import MAX_BODY_BYTES, pagination, validation
+from api import MAX_BODY_BYTES, pagination, schema
 
 bp = Blueprint("openapi", __name__)
 
@@ -31,77 +33,11 @@ def _error(description: str, headers: dict | None = None) -> dict:
 
 
 SCHEMAS = {
-    "Usuario": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["id", "nome", "email", "data_criacao"],
-        "properties": {
-            "id": {"type": "integer", "minimum": 1},
-            "nome": {"type": "string", "minLength": 1, "maxLength": validation.NOME_MAX},
-            "email": {"type": "string", "minLength": 3, "maxLength": validation.EMAIL_MAX},
-            "data_criacao": {"type": "string", "format": "date-time"},
-        },
-    },
-    "NovoUsuario": {
-        "type": "object",
-        "description": (
-            "Surrounding whitespace is trimmed before the checks. Control characters are "
-            "rejected. Any other field is rejected (400 naming it), so a typo such as "
-            '"e-mail" is never silently dropped. Emails are unique whatever their case '
-            "(409), and stored as sent."
-        ),
-        "additionalProperties": False,
-        "required": list(validation.FIELDS),
-        "properties": {
-            "nome": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": validation.NOME_MAX,
-                "example": "Ana Pereira",
-            },
-            "email": {
-                "type": "string",
-                "format": "email",
-                "minLength": 3,
-                "maxLength": validation.EMAIL_MAX,
-                "example": "ana@example.com",
-            },
-        },
-    },
-    "Log": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["id", "acao", "mensagem", "usuario_id", "data_criacao"],
-        "properties": {
-            "id": {"type": "integer", "minimum": 1},
-            "acao": {"type": "string", "description": "the kind of event, e.g. usuario_criado"},
-            "mensagem": {"type": "string"},
-            "usuario_id": {"type": "integer", "nullable": True},
-            "data_criacao": {"type": "string", "format": "date-time"},
-        },
-    },
-    "Status": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["status", "database", "usuarios", "logs", "volume", "version"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "database": {"type": "string", "enum": ["ok", "unavailable"]},
-            "usuarios": {"type": "integer", "minimum": 0, "nullable": True},
-            "logs": {"type": "integer", "minimum": 0, "nullable": True},
-            "volume": {"type": "string", "nullable": True},
-            "version": {"type": "string"},
-        },
-    },
-    "Error": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string", "minLength": 1, "description": "what went wrong"},
-            "field": {"type": "string", "description": "the input to blame, when there is one"},
-        },
-    },
+    "Usuario": schema.USUARIO,
+    "NovoUsuario": schema.novo_usuario_schema(),
+    "Log": schema.LOG,
+    "Status": schema.STATUS,
+    "Error": schema.ERROR,
 }
 
 PAGE_PARAMETERS = [

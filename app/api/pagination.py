@@ -19,7 +19,7 @@ def _int_param(name: str, default: int, low: int, high: int) -> int:
         return default
     # The length check first: int() refuses strings of thousands of digits with a ValueError.
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not low <= int(raw) <= high:
-        raise ApiError(400, f"{name} must be a whole number from {low} to {high}", field=name)
+        raise ApiError("not_a_whole_number", name, low=low, high=high)
     return int(raw)
 
 

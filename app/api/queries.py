@@ -64,6 +64,25 @@ _PREPARE_LIST_LOGS, LIST_LOGS = _prepared(
     "list_logs", _PAGE_PARAMETERS, _json_page("logs", "id, acao, mensagem, usuario_id")
 )
 
+# The page at / (page/data.py): the newest rows, each read backwards on a
+# primary key, so the same cost at any table size.
+LATEST_USUARIOS = """
+    SELECT id, nome, email, data_criacao FROM usuarios ORDER BY id DESC LIMIT %(limit)s
+"""
+LATEST_LOGS = """
+    SELECT id, acao, mensagem, usuario_id, data_criacao FROM logs
+    ORDER BY id DESC LIMIT %(limit)s
+"""
+# The app's starts and how many there are. A start concerns no user
+# (startup.py writes no usuario_id), and `usuario_id IS NULL` lets the index on
+# usuario_id find the few such rows: filtering on acao alone read every log
+# backwards, and counted over all of them, at 1,000,000 logs.
+LATEST_STARTS = """
+    SELECT id, mensagem, data_criacao, count(*) OVER () FROM logs
+    WHERE usuario_id IS NULL AND acao = %(acao)s
+    ORDER BY id DESC LIMIT %(limit)s
+"""
+
 # Planning the lists and the insert took PostgreSQL longer than running them
 # (bench/README.md), so each is prepared once per connection.
 PREPARED = (_PREPARE_LIST_USUARIOS, _PREPARE_CREATE_USUARIO, _PREPARE_LIST_LOGS)

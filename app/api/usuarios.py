@@ -6,8 +6,9 @@ from flask import Blueprint, jsonify
 from api import db, queries
 from api.errors import ApiError
 from api.listing import paginated_list
+from api.request_body import json_object
 from api.serialize import row_to_dict
-from api.validation import json_object_body, new_usuario
+from api.validation import new_usuario
 
 bp = Blueprint("usuarios", __name__)
 
@@ -19,17 +20,15 @@ def list_usuarios():
 
 @bp.post("/usuarios")
 def create_usuario():
-    row = insert_usuario(new_usuario(json_object_body()))
+    row = insert_usuario(new_usuario(json_object()))
     return jsonify(row_to_dict(queries.USUARIO_COLUMNS, row)), 201
 
 
 def insert_usuario(usuario: dict) -> tuple:
     """Writes a validated usuario and its log row; the page's form uses it too."""
     try:
-        with db.single_statement() as cursor:
+        with db.autocommit() as cursor:
             cursor.execute(queries.CREATE_USUARIO, usuario)
             return cursor.fetchone()
     except psycopg2.errors.UniqueViolation:
-        raise ApiError(
-            409, f"email {usuario['email']} is already registered", field="email"
-        ) from None
+        raise ApiError("email_taken", "email", email=usuario["email"]) from None

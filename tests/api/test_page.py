@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 from api import create_app, startup
+from api.errors import ENGLISH
+from api.page.messages import MENSAGENS, NOT_FROM_THE_FORM
 from testing.postgres_server import free_port
 
 NOVO = {"nome": "Ana Costa", "email": "ana@example.com"}
@@ -93,8 +95,8 @@ def test_page_lists_the_latest_logs_newest_first(client):
     assert logs.index("dados_iniciais") < logs.index("banco_inicializado")
 
 
-def test_page_shows_the_stack_health(client, monkeypatch):
-    monkeypatch.setenv("VOLUME_NAME", "dados_postgres")
+def test_page_shows_the_stack_health(app, client):
+    app.config["VOLUME_NAME"] = "dados_postgres"  # settings.py reads VOLUME_NAME once, at start
     response = client.get("/")
     assert text_of(response, "banco") == "no ar"
     assert text_of(response, "volume") == "dados_postgres"
@@ -104,7 +106,7 @@ def test_page_shows_the_stack_health(client, monkeypatch):
 
 
 def test_page_shows_only_the_latest_users_when_there_are_many(client, rows, monkeypatch):
-    monkeypatch.setattr("api.page.USUARIOS_SHOWN", 2)
+    monkeypatch.setattr("api.page.data.USUARIOS_SHOWN", 2)
     response = client.get("/")
     usuarios = text_of(response, "usuarios")
     assert "Mostrando os 2 mais recentes de 3" in usuarios
@@ -295,3 +297,8 @@ def test_form_posted_from_another_origin_is_refused(client, rows, headers):
 )
 def test_form_posted_from_this_origin_is_accepted(client, headers):
     assert post_form(client, NOVO, **headers).status_code == 303
+
+
+def test_every_error_the_form_can_end_in_has_its_portuguese_words():
+    assert set(NOT_FROM_THE_FORM) <= set(ENGLISH), "an exclusion names no error code"
+    assert set(ENGLISH) - set(NOT_FROM_THE_FORM) <= set(MENSAGENS)

@@ -167,7 +167,7 @@ def test_the_app_plans_a_page_once_per_connection_not_per_request(app, rows):
     add_users(rows, 20000)
     with rows.connection() as cursor:
         cursor.execute("ANALYZE usuarios")
-    with app.app_context(), db.single_statement() as cursor:
+    with app.app_context(), db.autocommit() as cursor:
         for after in range(0, 20000, 1000):
             cursor.execute(queries.LIST_USUARIOS, {"after": after, "limit": 50})
         cursor.execute(

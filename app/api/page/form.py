@@ -1,0 +1,31 @@
+"""POST /, the page's form: form-encoded nome and email, checked by the API's
+own rules (validation.new_usuario) and written by its own INSERT
+(usuarios.insert_usuario). A mistake re-renders the page with its message next
+to the field and the typed values kept (400 or 409); success redirects to `/`
+(303, Post/Redirect/Get), so reloading never posts twice."""
+
+from flask import redirect, request, url_for
+
+from api import db
+from api.errors import ApiError
+from api.page import render, security
+from api.page.messages import mensagem
+from api.schema import NOVO_USUARIO
+from api.usuarios import insert_usuario
+from api.validation import new_usuario
+
+
+def submit():
+    if security.cross_origin():
+        return render.error_page(403, mensagem("cross_origin"))
+    # Only nome and email: the API's rejection of unknown fields is for JSON
+    # clients, and a form may carry other inputs (a submit button's name).
+    valores = {f.name: request.form[f.name] for f in NOVO_USUARIO if f.name in request.form}
+    try:
+        insert_usuario(new_usuario(valores))
+    except ApiError as error:
+        erro = mensagem(error.code, error.field, **error.params)
+        return render.page(error.status, valores, {error.field or "geral": erro})
+    except db.UNAVAILABLE:
+        return render.page(503, valores, {"geral": mensagem("database_unavailable")})
+    return redirect(url_for("page.index"), 303)

@@ -1,0 +1,49 @@
+"""Every setting the app takes from its environment, read here and nowhere else.
+
+The database: libpq's own variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
+PGPASSWORD, ...), which psycopg2 reads itself, or one DATABASE_URL; the stack
+passes the password in the file named by DATABASE_PASSWORD_FILE, so it never
+sits in the container's environment. VOLUME_NAME is what the page and /status
+show. gunicorn.conf.py takes PORT, WEB_CONCURRENCY, GUNICORN_THREADS and
+ACCESS_LOG from `server()`.
+"""
+
+import os
+
+DEFAULT_THREADS = 2
+
+
+def database(environ=os.environ) -> dict:
+    """psycopg2.connect() arguments beyond what libpq reads from the environment itself."""
+    settings = {}
+    if environ.get("DATABASE_URL"):
+        settings["dsn"] = environ["DATABASE_URL"]
+    password_file = environ.get("DATABASE_PASSWORD_FILE")
+    if password_file:
+        with open(password_file, encoding="utf-8") as f:
+            settings["password"] = f.read().rstrip("\r\n")
+    return settings
+
+
+def _threads(environ) -> int:
+    return int(environ.get("GUNICORN_THREADS", DEFAULT_THREADS))
+
+
+def from_environ(environ=os.environ) -> dict:
+    """The app's config keys (create_app)."""
+    return {
+        "DATABASE": database(environ),
+        # Each of a worker's threads may hold one pooled connection (db.py).
+        "DATABASE_POOL_SIZE": _threads(environ),
+        "VOLUME_NAME": environ.get("VOLUME_NAME"),
+    }
+
+
+def server(environ=os.environ) -> dict:
+    """gunicorn's settings that the stack chooses (gunicorn.conf.py)."""
+    return {
+        "bind": f"0.0.0.0:{environ.get('PORT', '5000')}",
+        "workers": int(environ.get("WEB_CONCURRENCY", "2")),
+        "threads": _threads(environ),
+        "accesslog": environ.get("ACCESS_LOG") or None,
+    }
