@@ -9,6 +9,7 @@ PAGE = f"GET /usuarios?limit={PAGE_LIMIT}"
 DEEP_PAGE = f"GET /usuarios?limit={PAGE_LIMIT}&after=random"
 DEFAULT_PAGE = "GET /usuarios"
 STATUS = "GET /status"
+HOME = "GET /"  # the page: its users, logs, counts and the timeline of starts
 POST = "POST /usuarios"
 PGBENCH = "pgbench -S"
 
@@ -26,16 +27,18 @@ class Case:
     path: str
     post: bool = False
     # A page anywhere in the table: `after` drawn at random for each request.
-    # Not run on the seed-style server, which has no pages to ask for.
     deep: bool = False
+    # The seed-style server has no pages to ask for, and no HTML page.
+    on_seed: bool = True
 
 
 # The writes come last (bench/run.py), so every read sees exactly the loaded users.
 CASES = (
     Case(PAGE, f"/usuarios?limit={PAGE_LIMIT}"),
-    Case(DEEP_PAGE, f"/usuarios?limit={PAGE_LIMIT}&after=", deep=True),
+    Case(DEEP_PAGE, f"/usuarios?limit={PAGE_LIMIT}&after=", deep=True, on_seed=False),
     Case(DEFAULT_PAGE, "/usuarios"),
     Case(STATUS, "/status"),
+    Case(HOME, "/", on_seed=False),
     Case(POST, "/usuarios", post=True),
 )
 
@@ -114,7 +117,7 @@ def evaluate(results: list[Result], small: int, large: int, durable: bool) -> li
             bound=1.2,
             at_most=True,
         )
-        for page in ((PAGE, DEEP_PAGE) if large != small else ())
+        for page in ((PAGE, DEEP_PAGE, HOME) if large != small else ())
     ]
     post_ratio = Ratio(
         f"{POST} throughput at {small:,} users ≥ 5× the seed-style server's; writes durable "

@@ -233,7 +233,7 @@ class Run:
                         )
                         for case in group
                         for users, server, running in served
-                        if server == APP or not case.deep
+                        if server == APP or case.on_seed
                     ]
                 )
             self._profile(served)
@@ -327,6 +327,10 @@ def preflight(url: str, server: str, users: int) -> None:
     status = requests.get(f"{url}/status", timeout=30)
     if status.status_code != 200 or status.json()["usuarios"] != users:
         raise RuntimeError(f"{server}: GET /status gave {status.status_code} {status.text[:200]}")
+    if server == APP:
+        home = requests.get(f"{url}/", timeout=30)
+        if home.status_code != 200 or f'<dd id="total-usuarios">{users}</dd>' not in home.text:
+            raise RuntimeError(f"{server}: GET / gave {home.status_code}, not {users} users")
 
 
 def versions(bindir: Path) -> dict[str, str]:

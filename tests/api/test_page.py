@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from api import create_app, startup
+from api import create_app, queries, startup
 from api.errors import ENGLISH
 from api.page.messages import MENSAGENS, NOT_FROM_THE_FORM
 from testing.postgres_server import free_port
@@ -184,6 +184,35 @@ def test_timeline_lists_every_start_oldest_first_and_marks_this_container(
 
 def test_timeline_says_when_this_container_start_is_not_recorded(client):
     assert "Nenhum início registrado ainda" in text_of(client.get("/"), "linha-do-tempo")
+
+
+def test_timeline_reads_the_starts_only_not_every_log(rows):
+    # The page must cost the same at any number of logs (bench/results.md, GET /).
+    with rows.connection() as cursor:
+        cursor.execute(
+            "INSERT INTO usuarios (nome, email) "
+            "SELECT 'U' || i, 'u' || i || '@example.com' FROM generate_series(1, 5000) i"
+        )
+        cursor.execute(
+            "INSERT INTO logs (acao, mensagem, usuario_id) "
+            "SELECT 'usuario_criado', 'criado', id FROM usuarios"
+        )
+        cursor.execute("ANALYZE logs")
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) " + queries.LATEST_STARTS,
+            {"acao": startup.ACAO, "limit": 50},
+        )
+        (plan,), *_ = cursor.fetchall()
+    scans = []
+
+    def collect(node):
+        if node.get("Relation Name") == "logs":
+            scans.append((node["Node Type"], node.get("Index Cond")))
+        for child in node.get("Plans", []):
+            collect(child)
+
+    collect(plan[0]["Plan"])
+    assert scans == [("Index Scan", "(usuario_id IS NULL)")]
 
 
 # --- the form ---------------------------------------------------------------------------
