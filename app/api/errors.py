@@ -3,7 +3,7 @@ plus "field" when one input is to blame.
 
 An error is a stable code and its parameters (ApiError); the API words it in
 English from ENGLISH below, the page in Portuguese from its own catalogue
-(page/form.py), and neither ever reads the other's text.
+(page/messages.py), and neither ever reads the other's text.
 """
 
 import logging

@@ -58,7 +58,7 @@ def read() -> dict:
 
 
 # What the page shows while the database does not answer.
-UNAVAILABLE = {
+DATABASE_DOWN = {
     "banco_ok": False,
     "usuarios": [],
     "usuarios_total": None,

@@ -15,7 +15,7 @@ def page(status: int, valores: dict | None = None, erros: dict | None = None):
     try:
         shown = data.read()
     except db.UNAVAILABLE:
-        shown = data.UNAVAILABLE
+        shown = data.DATABASE_DOWN
         # A client's mistake stays its 4xx; a page that could not be read is a 503.
         status = 503 if status < 400 else status
     html = render_template(
