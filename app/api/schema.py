@@ -6,6 +6,13 @@ every shape here in /openapi.json, errors.py writes its bodies with
 error_body(), and the page's form takes its inputs and limits from
 NOVO_USUARIO. tests/api/test_schema_agreement.py fails if the document and
 the checks disagree.
+
+The project's own definitions rather than pydantic or marshmallow: the API
+answers the first problem of a request, in a fixed order (unknown fields, then
+nome, then email), and each hostile input with its own message
+(tests/api/test_hostile_input.py); either library reports every problem at
+once in its own terms, so keeping those answers needed a mapping as long as
+validation.py itself, and one more dependency in the offline-built image.
 """
 
 from dataclasses import dataclass
