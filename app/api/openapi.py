@@ -21,8 +21,8 @@ def _ref(kind: str, name: str) -> dict:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _json_content(schema: dict) -> dict:
-    return {JSON: {"schema": schema}}
+def _json_content(body: dict) -> dict:
+    return {JSON: {"schema": body}}
 
 
 def _error(description: str, headers: dict | None = None) -> dict:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from api.errors import ApiError
-from api.schema import EMAIL, NOVO_USUARIO, TextField
+from api.schema import NOVO_USUARIO, TextField
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checkable here.
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -29,7 +29,7 @@ def _text(payload: dict, field: TextField) -> str:
         raise ApiError("too_long", field.name, max_length=field.max_length)
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise ApiError("control_characters", field.name)
-    if field is EMAIL and not EMAIL_PATTERN.fullmatch(value):
+    if field.format == "email" and not EMAIL_PATTERN.fullmatch(value):
         raise ApiError("email_invalid", field.name)
     return value
 
