@@ -213,7 +213,7 @@ def _port(block: Inputs) -> dict:
         "internal": block.int("internal"),
         "external": block.int("external"),
         "ip": block.get("ip", DEFAULT_PORT_IP),
-        "protocol": block.get("protocol", "tcp"),
+        "protocol": "tcp",  # resource_docker_container.go:528, the default
     }
     block.done()
     return port
@@ -242,7 +242,7 @@ def _mount(block: Inputs) -> dict:
         "type": block.require("type"),
         "source": block.get("source", ""),
         "target": block.require("target"),
-        "readOnly": block.bool("readOnly", False),
+        "readOnly": False,  # the default; Read reports it (structures.go:394)
     }
     block.done()
     return mount
