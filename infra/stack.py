@@ -36,7 +36,7 @@ DB_PORT = 5432
 # and the provider, reading them back, would replace every container on
 # each up (terraform-provider-docker v4.5.0,
 # internal/provider/resource_docker_container_funcs.go:952, log_opts is
-# force-new: resource_docker_container.go:894).
+# force-new: resource_docker_container.go:898).
 LOG_DRIVER = "local"
 # The classic builder, said explicitly: pulumi-docker defaults to BuildKit
 # (provider/image.go:50), which the engines we support do not all run the

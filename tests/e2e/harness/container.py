@@ -57,7 +57,7 @@ class ContainerHandler:
         inputs.done()
         return news
 
-    # -- create: funcs.go:43-514 ------------------------------------------------------
+    # -- create: funcs.go:43-673 ------------------------------------------------------
 
     def create(self, news: dict, record) -> tuple[str, dict]:
         self._refuse_what_the_engine_is_too_old_for(news)
@@ -176,6 +176,7 @@ class ContainerHandler:
             entrypoints=config.get("Entrypoint"),
             restart=host["RestartPolicy"]["Name"],
             logDriver=host["LogConfig"]["Type"],
+            networkMode=host["NetworkMode"],  # funcs.go:954
             mounts=[
                 {
                     "type": m["Type"],

@@ -30,7 +30,7 @@ class VolumeHandler:
         return news
 
     def create(self, news: dict, record) -> tuple[str, dict]:
-        # resource_docker_volume.go:166: VolumeCreate, which hands back the
+        # resource_docker_volume.go:278: VolumeCreate, which hands back the
         # volume of that name when one exists: a retained volume is adopted.
         created = self.client.volumes.create(name=news["name"])
         record(created.name, {**news})
