@@ -11,12 +11,14 @@
 #     programs), and is stopped;
 #   - then postgres, in the foreground as PID 1, as the user postgres when the
 #     container starts as root. Other commands (psql, bash...) run as given.
-# Left out: POSTGRES_HOST_AUTH_METHOD (TCP always asks for a scram-sha-256
-# password), POSTGRES_INITDB_WALDIR, compressed *.sql.gz/.xz/.zst scripts,
+# Left out: POSTGRES_HOST_AUTH_METHOD (from outside the container, always a
+# scram-sha-256 password; the socket and loopback are trusted, as initdb
+# leaves them), POSTGRES_INITDB_WALDIR, compressed *.sql.gz/.xz/.zst scripts,
 # sourcing *.sh into this shell (they run in their own, with POSTGRES_USER and
 # POSTGRES_DB exported but not the password), postgres options given on the
-# command line reaching the init-time server, and repairing the ownership of
-# files inside an existing data directory.
+# command line reaching the init-time server, skipping initialisation for
+# `postgres --help/--version/-C`, and repairing the ownership of files inside
+# an existing data directory.
 set -eu
 
 INITDB_DIR=/docker-entrypoint-initdb.d
