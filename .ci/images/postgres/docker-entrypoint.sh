@@ -15,7 +15,8 @@
 # scram-sha-256 password; the socket and loopback are trusted, as initdb
 # leaves them), POSTGRES_INITDB_WALDIR, compressed *.sql.gz/.xz/.zst scripts,
 # sourcing *.sh into this shell (they run in their own, with POSTGRES_USER and
-# POSTGRES_DB exported but not the password), postgres options given on the
+# POSTGRES_DB exported, and POSTGRES_PASSWORD only if it came from the
+# environment rather than a file), postgres options given on the
 # command line reaching the init-time server, skipping initialisation for
 # `postgres --help/--version/-C`, and repairing the ownership of files inside
 # an existing data directory.
@@ -67,7 +68,8 @@ initialise() {
     # No TCP until the scripts are done: a health check over TCP stays red.
     $drop pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start
 
-    # The password travels in psql's environment, never in an argument or a file.
+    # The password reaches psql through its environment: never on a command
+    # line (which ps shows) nor in a file of ours.
     (
         export POSTGRES_PASSWORD="$password"
         sql -d postgres <<'SQL'
@@ -98,7 +100,7 @@ SQL
 }
 
 case "${1:-}" in
-    -*) set -- postgres "$@" ;;  # options alone are the server's
+    "" | -*) set -- postgres "$@" ;;  # no command, or options alone: the server's
 esac
 if [ "${1:-}" != postgres ]; then
     exec "$@"
