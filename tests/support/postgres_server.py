@@ -16,8 +16,7 @@ from pathlib import Path
 
 import psycopg2
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-INIT_SQL = REPO_ROOT / "db" / "init.sql"
+from api import migrations
 
 
 def find_bindir() -> Path | None:
@@ -52,7 +51,7 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """One server; `create_database` makes databases from db/init.sql through a template."""
+    """One server; `create_database` makes databases from db/migrations through a template."""
 
     user = "usuario"
     password = "test-password-not-secret"
@@ -139,12 +138,24 @@ class PostgresServer:
         return autocommit_cursor(self.dsn(dbname))
 
     def load_template(self, name: str = "aplicacao_template") -> str:
-        """A database built from db/init.sql, to copy from; returns its name."""
+        """A database built as the app's start builds an empty one (every migration of
+        db/migrations, the seed rows included), to copy from; returns its name."""
+        self.migrate(self.create_empty_database(name))
+        return name
+
+    def create_empty_database(self, name: str) -> str:
         with self.connect() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        with self.connect(name) as cursor:
-            cursor.execute(INIT_SQL.read_text(encoding="utf-8"))
         return name
+
+    def migrate(self, name: str, migrations_list=None, log=lambda line: None) -> list[str]:
+        """The app's start-up migration of database `name`; returns the labels applied."""
+        conn = psycopg2.connect(**self.dsn(name))
+        conn.autocommit = True
+        try:
+            return migrations.migrate(conn, migrations_list or migrations.load(), log)
+        finally:
+            conn.close()
 
     def create_database(self, name: str, template: str) -> None:
         with self.connect() as cursor:
