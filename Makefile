@@ -51,8 +51,11 @@ stack: venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
 	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(32), end="")' \
 	    | $(PULUMI) config set --secret dbPassword && echo "Generated dbPassword (a secret in Pulumi.$(STACK).yaml)."; }
 
+# Then, whatever the outcome, what the app's start did to the schema and where the
+# backup it took first is (scripts/migration-report.sh); up's exit status is kept.
 up: stack
-	$(PULUMI) up --yes --stack $(STACK)
+	@status=0; $(PULUMI) up --yes --stack $(STACK) || status=$$?; \
+	  $(STACK_ENV) scripts/migration-report.sh || true; exit $$status
 
 preview: stack
 	$(PULUMI) preview --stack $(STACK)

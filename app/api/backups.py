@@ -51,7 +51,7 @@ def write(cursor, before: str) -> str:
     found = cursor.fetchone()
     if found:
         path = f"{directory}/{found[0]}"
-        return f"migrations: backup of this same data already written: {path}"
+        return f"backup of this same data already written: {path}"
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = f"{directory}/{dbname}-{stamp}{suffix}"
     partial = f"{directory}/.{dbname}-{stamp}{suffix}.partial"
@@ -63,4 +63,4 @@ def write(cursor, before: str) -> str:
         f"--file={shlex.quote(partial)} && sync && mv {shlex.quote(partial)} {shlex.quote(path)}"
     )
     cursor.execute(RUN, (program,))
-    return f"migrations: backup before {before} written in the database container: {path}"
+    return f"backup before {before} written in the database container: {path}"

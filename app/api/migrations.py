@@ -37,6 +37,7 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "db" / "migrations"
 LOCK_KEY = 2_061_174_401
 DEFAULT_DEADLINE_SECONDS = 120
 RETRY_PAUSE_SECONDS = 1.0
+LOG_PREFIX = "migrations: "
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 TRACKING_TABLE = """
@@ -143,7 +144,7 @@ def _migrate_locked(conn, cursor, migrations, log) -> list[str]:
         )
     pending = [m for m in migrations if m.version not in applied]
     if not pending and recorded:
-        log(f"migrations: the schema is current (version {len(migrations)})")
+        log(f"the schema is current (version {len(migrations)})")
         return []
     if pending and shape[0]:
         try:
@@ -173,9 +174,9 @@ def _migrate_locked(conn, cursor, migrations, log) -> list[str]:
             f"database is exactly as it was:\n  {describe(error)}"
         ) from None
     if found:
-        log(f"migrations: found a database at version {found} (recorded as its baseline)")
+        log(f"found a database at version {found} (recorded as its baseline)")
     for migration in pending:
-        log(f"migrations: applied {migration.label}")
+        log(f"applied {migration.label}")
     return [m.label for m in pending]
 
 
@@ -197,8 +198,11 @@ def connect(settings: dict, deadline_seconds: float, log):
 
 
 def main() -> int:
-    def log(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+    def log(message: str) -> None:
+        # Every line prefixed, so that `make up` can pick this start's lines out of the
+        # container's log (scripts/migration-report.sh).
+        for line in message.splitlines():
+            print(f"{LOG_PREFIX}{line}", file=sys.stderr, flush=True)
 
     directory = Path(os.environ.get("MIGRATIONS_DIR", DEFAULT_DIRECTORY))
     deadline = float(os.environ.get("MIGRATIONS_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS))
@@ -210,7 +214,7 @@ def main() -> int:
         finally:
             conn.close()
     except (MigrationError, OSError, psycopg2.Error) as error:
-        log(f"migrations: FAILED, the app does not start. {error}")
+        log(f"FAILED, the app does not start. {error}")
         return 1
     return 0
 

@@ -3,8 +3,11 @@
 fails saying why and the database stays exactly as it was."""
 
 import io
+import os
 import re
+import subprocess
 import tarfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,7 +18,8 @@ from tests.support.schema import SCHEMA_FACTS
 
 pytestmark = pytest.mark.e2e
 
-ORIGINAL_INIT_SQL = "db/migrations/0001_esquema_original.sql"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ORIGINAL_INIT_SQL = REPO_ROOT / "db" / "migrations" / "0001_esquema_original.sql"
 # What the original project's users added through its API, and one deleted.
 BY_HAND = """
     INSERT INTO usuarios (nome, email) VALUES
@@ -39,7 +43,7 @@ def original_project_volume(stack, extra_sql: str = "") -> list[str]:
     init.sql (0001), then users added by hand; the container is gone, the volume stays.
     Returns every row (EVERY_ROW) as it left them."""
     config = stack.config
-    init_sql = (stack.harness.project_root / ORIGINAL_INIT_SQL).read_text(encoding="utf-8")
+    init_sql = ORIGINAL_INIT_SQL.read_text(encoding="utf-8")
     container = stack.docker.containers.create(
         config.db_image,
         name=f"{stack.prefix}original-db",
@@ -80,11 +84,27 @@ def _tar(name: str, content: str) -> bytes:
     return buffer.getvalue()
 
 
-def app_log_lines(stack, marker: str = "migrations:") -> list[str]:
-    return [line for line in stack.logs("app").splitlines() if marker in line]
+def script(stack, name: str, *args: str, backups: Path) -> subprocess.CompletedProcess:
+    """One of scripts/, on this stack's containers, as `make up` / `make restore` run it."""
+    env = {
+        **os.environ,
+        "DB_CONTAINER": stack.container_name("db"),
+        "APP_CONTAINER": stack.container_name("app"),
+        "READER_CONTAINER": stack.container_name("reader"),
+        "VOLUME_NAME": stack.config.volume_name,
+        "BACKUP_DIR": str(backups),
+    }
+    return subprocess.run(
+        [str(REPO_ROOT / "scripts" / name), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_up_adopts_an_original_project_volume_with_every_row(make_stack, live_stack):
+def test_up_adopts_an_original_project_volume_with_every_row(make_stack, live_stack, tmp_path):
     stack = make_stack(up=False)
     rows_before = original_project_volume(stack)
     stack.up()
@@ -125,18 +145,33 @@ def test_up_adopts_an_original_project_volume_with_every_row(make_stack, live_st
     status = stack.get("/status").json()
     assert f"{status['usuarios']} {status['logs']}" == stack.psql(COUNTS)
 
-    # Before migrating, a backup of the data as it was, in the volume, readable by pg_restore.
-    written = [line for line in app_log_lines(stack) if "backup before 0002_" in line]
-    assert len(written) == 1, app_log_lines(stack)
-    path = re.search(r"(/\S+\.dump)$", written[0]).group(1)
-    listing = stack.container("db").exec_run(["pg_restore", "--list", path])
-    assert listing.exit_code == 0 and b"TABLE DATA public usuarios" in listing.output
+    # What `make up` prints after the up: the migrations, and the backup taken before them.
+    report = script(stack, "migration-report.sh", backups=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "migrations: applied 0004_contagens" in report.stdout
+    dump = Path(re.search(r"backed up the database: (\S+\.dump)$", report.stdout, re.M)[1])
+    assert dump.parent == tmp_path and "-before-0002_" in dump.name
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"
+    assert f"make restore FILE={dump} YES=1" in report.stdout
+    again = script(stack, "migration-report.sh", backups=tmp_path).stdout
+    assert "backed up the database" not in again, "a backup already copied is announced once"
 
     # The same schema as a volume the stack started empty.
     assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
 
+    # Going back as the report says: the rows as they were (Davi is gone), migrated again.
+    restored = script(stack, "restore.sh", "--yes", str(dump), backups=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    stack.container("app").restart()
+    stack.wait_for("/status")
+    assert [u["id"] for u in stack.get("/usuarios").json()] == [1, 2, 3, 4, 6]
+    assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
+    assert stack.psql(
+        "SELECT string_agg(version || ':' || baseline, ' ') FROM schema_migrations"
+    ) == ("1:true 2:false 3:false 4:false")
 
-def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack):
+
+def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack, tmp_path):
     # A short wait: the app exits at once, and Docker starting it again keeps it from
     # ever being healthy.
     stack = make_stack(up=False, startTimeoutSeconds=15)
@@ -169,6 +204,12 @@ def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack
     )
     with pytest.raises(requests.RequestException):
         stack.get("/status", timeout=3)
+    # `make up` repeats it after pulumi's own error, whose log excerpt may be cut short.
+    report = script(stack, "migration-report.sh", backups=tmp_path).stdout
+    assert (
+        "migrations: FAILED, the app does not start. migration 0003_email_unico_sem_caixa" in report
+    )
+    assert "id 4 'ana.costa@example.com', id 7 'Ana.Costa@Example.com'" in report
 
     # Resolved as the README says; Docker's next start of the app migrates.
     stack.psql("UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
