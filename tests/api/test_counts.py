@@ -52,4 +52,3 @@ def test_counts_follow_any_write(client, rows, statements):
         for statement in statements:
             cursor.execute(statement)
     assert status_counts(client) == rows.counts()
-
