@@ -120,13 +120,13 @@ def migrate(conn, migrations: list[Migration], log=print) -> list[str]:
         cursor.execute("SET statement_timeout = 0")
         cursor.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
-            return _migrate_locked(conn, cursor, migrations, log)
+            return _migrate_locked(cursor, migrations, log)
         finally:
             with contextlib.suppress(psycopg2.Error):  # a lost connection released it already
                 cursor.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
-def _migrate_locked(conn, cursor, migrations, log) -> list[str]:
+def _migrate_locked(cursor, migrations, log) -> list[str]:
     cursor.execute(SHAPE)
     recorded, *shape = cursor.fetchone()
     if recorded:
@@ -155,32 +155,43 @@ def _migrate_locked(conn, cursor, migrations, log) -> list[str]:
                 f"as it was:\n  {describe(error)}"
             ) from None
 
+    labels = [m.label for m in pending]
+    step = "recording the migrations already in place"
     cursor.execute("BEGIN")
-    current = None
     try:
         cursor.execute(TRACKING_TABLE)
         for migration in migrations[: found or 0]:
             cursor.execute(RECORD, (migration.version, migration.name, True))
-        for current in pending:
-            cursor.execute(current.sql)
-            cursor.execute(RECORD, (current.version, current.name, False))
+        for migration in pending:
+            step = f"migration {migration.label}"
+            cursor.execute(migration.sql)
+            cursor.execute(RECORD, (migration.version, migration.name, False))
+        step = "the commit"
         cursor.execute("COMMIT")
-    except psycopg2.Error as error:
-        with contextlib.suppress(psycopg2.Error):  # a lost connection rolled back already
-            cursor.execute("ROLLBACK")
-        where = f"migration {current.label}" if current else "recording the migrations"
+    except psycopg2.OperationalError as error:
+        if step == "the commit":
+            # The COMMIT was sent and its answer lost: only the database knows.
+            raise MigrationError(
+                f"the connection was lost while committing {labels}: "
+                "the next start finds out whether they were applied"
+            ) from error
         raise MigrationError(
-            f"{where} failed, so none of {[m.label for m in pending]} was applied and the "
-            f"database is exactly as it was:\n  {describe(error)}"
+            f"the connection was lost during {step}; the database rolled back all of {labels}"
+        ) from error
+    except psycopg2.Error as error:
+        cursor.execute("ROLLBACK")
+        raise MigrationError(
+            f"{step} failed, so none of {labels} was applied and the database is exactly "
+            f"as it was:\n  {describe(error)}"
         ) from None
     if found:
         log(f"found a database at version {found} (recorded as its baseline)")
-    for migration in pending:
-        log(f"applied {migration.label}")
-    return [m.label for m in pending]
+    for label in labels:
+        log(f"applied {label}")
+    return labels
 
 
-def connect(settings: dict, deadline_seconds: float, log):
+def connect(settings: dict, deadline_seconds: float):
     """A connection, once the database answers (it may still be starting)."""
     started = time.monotonic()
     while True:
@@ -208,7 +219,7 @@ def main() -> int:
     deadline = float(os.environ.get("MIGRATIONS_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS))
     try:
         migrations = load(directory)
-        conn = connect(db.connection_settings(), deadline, log)
+        conn = connect(db.connection_settings(), deadline)
         try:
             migrate(conn, migrations, log)
         finally:
