@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import psycopg2
-import psycopg2.errors
 
 from api import backups, db
 

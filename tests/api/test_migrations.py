@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 import pytest
 import requests
 
