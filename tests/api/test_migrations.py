@@ -50,6 +50,17 @@ def new_database(postgres_server):
         postgres_server.drop_database(name)
 
 
+def migrate(server, name: str, migrations_list=None, log=lambda line: None, **dsn) -> list[str]:
+    """The app's start-up migration of database `name` (as another user with
+    user=..., password=...); returns the labels applied."""
+    conn = psycopg2.connect(**{**server.dsn(name), **dsn})
+    conn.autocommit = True
+    try:
+        return migrations.migrate(conn, migrations_list or migrations.load(), log)
+    finally:
+        conn.close()
+
+
 def run_sql(server, name: str, sql: str, params=()) -> list[tuple]:
     with autocommit_cursor(server.dsn(name)) as cursor:
         cursor.execute(sql, params)
@@ -86,7 +97,7 @@ def test_an_empty_database_gets_every_migration_and_exactly_the_seed_rows(
     postgres_server, new_database
 ):
     name = new_database()
-    applied = postgres_server.migrate(name)
+    applied = migrate(postgres_server, name)
     assert applied == [m.label for m in migrations.load()]
     assert recorded(postgres_server, name) == [(v, False) for v in range(1, LATEST + 1)]
     assert run_sql(postgres_server, name, "SELECT id, email FROM usuarios ORDER BY id") == [
@@ -102,7 +113,7 @@ def test_an_empty_database_gets_every_migration_and_exactly_the_seed_rows(
 
 def test_a_second_start_changes_nothing(postgres_server, database):
     before = facts(postgres_server, database), run_sql(postgres_server, database, EVERY_ROW)
-    assert postgres_server.migrate(database) == []
+    assert migrate(postgres_server, database) == []
     assert (facts(postgres_server, database), run_sql(postgres_server, database, EVERY_ROW)) == (
         before
     )
@@ -113,7 +124,7 @@ def test_an_original_project_volume_is_adopted_with_every_row(postgres_server, n
     rows_before = run_sql(postgres_server, name, EVERY_ROW)
     lines = []
 
-    applied = postgres_server.migrate(name, log=lines.append)
+    applied = migrate(postgres_server, name, log=lines.append)
 
     assert applied == [m.label for m in migrations.load()[1:]]
     assert recorded(postgres_server, name) == [(1, True)] + [
@@ -148,7 +159,7 @@ def test_a_fresh_database_and_a_migrated_original_one_have_the_same_schema(
     postgres_server, database, new_database
 ):
     migrated = original_project_volume(postgres_server, new_database())
-    postgres_server.migrate(migrated)
+    migrate(postgres_server, migrated)
     fresh = facts(postgres_server, database)
     assert (
         "index CREATE UNIQUE INDEX usuarios_email_key ON public.usuarios USING btree (lower((email)::text))"
@@ -164,10 +175,10 @@ def test_this_stacks_volumes_from_before_migrations_are_recognised(
     # What db/init.sql created before migrations existed: the schema at 0003 (the
     # first one) or 0004 (with contagens), without schema_migrations.
     name = new_database()
-    postgres_server.migrate(name, migrations.load()[:version])
+    migrate(postgres_server, name, migrations.load()[:version])
     run_sql(postgres_server, name, "DROP TABLE schema_migrations")
 
-    assert postgres_server.migrate(name) == pending
+    assert migrate(postgres_server, name) == pending
     assert recorded(postgres_server, name) == [(v, v <= version) for v in range(1, LATEST + 1)]
 
 
@@ -181,7 +192,7 @@ def test_a_failing_migration_leaves_the_database_exactly_as_it_was(postgres_serv
     rows_before = run_sql(postgres_server, name, EVERY_ROW)
 
     with pytest.raises(migrations.MigrationError) as failure:
-        postgres_server.migrate(name)
+        migrate(postgres_server, name)
 
     message = str(failure.value)
     assert "migration 0003_email_unico_sem_caixa failed" in message
@@ -194,7 +205,7 @@ def test_a_failing_migration_leaves_the_database_exactly_as_it_was(postgres_serv
 
     # Resolved as the README says: the next start migrates.
     run_sql(postgres_server, name, "UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
-    assert postgres_server.migrate(name)[-1] == "0004_contagens"
+    assert migrate(postgres_server, name)[-1] == "0004_contagens"
 
 
 def test_the_app_serves_only_once_its_database_is_migrated(postgres_server, new_database):
@@ -224,14 +235,14 @@ def test_retries_of_the_same_data_write_one_backup(postgres_server, new_database
     before = set(backup_files(postgres_server))
     for _ in range(3):  # Docker restarting a container whose migration fails
         with pytest.raises(migrations.MigrationError):
-            postgres_server.migrate(name)
+            migrate(postgres_server, name)
     written = set(backup_files(postgres_server)) - before
     assert len(written) == 1
     dump = written.pop()
     assert dump.stat().st_mode & 0o077 == 0, "a dump of users' data is for its owner only"
 
     run_sql(postgres_server, name, "DELETE FROM usuarios WHERE nome = 'b'")
-    postgres_server.migrate(name)
+    migrate(postgres_server, name)
     assert len(set(backup_files(postgres_server)) - before) == 2
 
 
@@ -244,13 +255,10 @@ def test_no_backup_means_no_migration(postgres_server, new_database):
         "CREATE ROLE sem_backup LOGIN PASSWORD 'x'; GRANT ALL ON ALL TABLES IN SCHEMA public TO sem_backup; GRANT CREATE ON SCHEMA public TO sem_backup",
     )
     schema_before = facts(postgres_server, name)
-    conn = psycopg2.connect(**{**postgres_server.dsn(name), "user": "sem_backup", "password": "x"})
-    conn.autocommit = True
     try:
         with pytest.raises(migrations.MigrationError, match="no backup could be written"):
-            migrations.migrate(conn, migrations.load(), log=lambda line: None)
+            migrate(postgres_server, name, user="sem_backup", password="x")
     finally:
-        conn.close()
         run_sql(postgres_server, name, "DROP OWNED BY sem_backup; DROP ROLE sem_backup")
     assert facts(postgres_server, name) == schema_before
 
@@ -262,7 +270,7 @@ def test_a_database_migrated_by_a_newer_app_is_left_alone(postgres_server, datab
         "INSERT INTO schema_migrations VALUES (99, 'futura', now(), false)",
     )
     with pytest.raises(migrations.MigrationError, match=r"\[99\] that this app does not know"):
-        postgres_server.migrate(database)
+        migrate(postgres_server, database)
 
 
 def test_starts_that_race_apply_each_migration_exactly_once(postgres_server, new_database):

@@ -11,12 +11,14 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import psycopg2
 
-from api import migrations
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_DIR = REPO_ROOT / "app"
 
 
 def find_bindir() -> Path | None:
@@ -42,6 +44,17 @@ def autocommit_cursor(dsn: dict):
             yield cursor
     finally:
         conn.close()
+
+
+def libpq_env(dsn: dict) -> dict[str, str]:
+    """The environment that points libpq (and so the app) at `dsn`."""
+    return {
+        "PGHOST": dsn["host"],
+        "PGPORT": str(dsn["port"]),
+        "PGUSER": dsn["user"],
+        "PGPASSWORD": dsn["password"],
+        "PGDATABASE": dsn["dbname"],
+    }
 
 
 def free_port() -> int:
@@ -139,23 +152,25 @@ class PostgresServer:
 
     def load_template(self, name: str = "aplicacao_template") -> str:
         """A database built as the app's start builds an empty one (every migration of
-        db/migrations, the seed rows included), to copy from; returns its name."""
-        self.migrate(self.create_empty_database(name))
+        db/migrations, the seed rows included, by `python -m api.migrations`), to copy
+        from; returns its name."""
+        self.create_empty_database(name)
+        migrated = subprocess.run(
+            [sys.executable, "-m", "api.migrations"],
+            cwd=APP_DIR,
+            env={**os.environ, **libpq_env(self.dsn(name))},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if migrated.returncode != 0:
+            raise RuntimeError(f"the migrations of {name} failed: {migrated.stderr}")
         return name
 
     def create_empty_database(self, name: str) -> str:
         with self.connect() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
         return name
-
-    def migrate(self, name: str, migrations_list=None, log=lambda line: None) -> list[str]:
-        """The app's start-up migration of database `name`; returns the labels applied."""
-        conn = psycopg2.connect(**self.dsn(name))
-        conn.autocommit = True
-        try:
-            return migrations.migrate(conn, migrations_list or migrations.load(), log)
-        finally:
-            conn.close()
 
     def create_database(self, name: str, template: str) -> None:
         with self.connect() as cursor:
