@@ -60,9 +60,12 @@ stack: preflight
 
 # --refresh (also `options: refresh: always` in Pulumi.yaml, for plain `pulumi
 # up`): read the stack back from Docker first, so that what was removed or
-# stopped by hand comes back, as with `docker compose up`.
+# stopped by hand comes back, as with `docker compose up`. Then, whatever the
+# outcome, what the app's start did to the schema and where the backup it took
+# first is (scripts/migration-report.sh); up's exit status is kept.
 up: stack
-	$(PULUMI) up --yes --refresh --stack $(STACK)
+	@status=0; $(PULUMI) up --yes --refresh --stack $(STACK) || status=$$?; \
+	  $(STACK_ENV) scripts/migration-report.sh || true; exit $$status
 
 preview: stack
 	$(PULUMI) preview --stack $(STACK)

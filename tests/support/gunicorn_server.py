@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.postgres_server import free_port
+from tests.support.postgres_server import free_port, libpq_env
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 START_TIMEOUT_SECONDS = 20
@@ -25,14 +25,7 @@ START_TIMEOUT_SECONDS = 20
 def gunicorn_app(dsn: dict):
     """Yields the base URL of the app serving the database `dsn`; stops it afterwards."""
     port = free_port()
-    env = {
-        **os.environ,
-        "PGHOST": dsn["host"],
-        "PGPORT": str(dsn["port"]),
-        "PGUSER": dsn["user"],
-        "PGPASSWORD": dsn["password"],
-        "PGDATABASE": dsn["dbname"],
-    }
+    env = {**os.environ, **libpq_env(dsn)}
     command = [
         sys.executable,
         "-m",
