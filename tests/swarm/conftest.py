@@ -1,0 +1,40 @@
+"""Fixtures for the tests on a real Docker Swarm of three nodes (tests/swarm/cluster.py).
+
+- `swarm_cluster` (session): a manager and two workers, each a Docker engine in a
+  container of the host engine, with a registry on their private network and the
+  stack's base images loaded. Made once per session (about a minute), removed at
+  its end. Without an engine, the base images, or a node that can run here, the
+  test is skipped with the reason (a node's dockerd log included); under CI=true
+  it fails.
+
+Every test under tests/swarm carries the marks `e2e` (it needs the engine) and
+`swarm` (it needs the cluster): `-m "not swarm"` leaves out only these.
+"""
+
+from pathlib import Path
+
+import pytest
+
+# The engine fixtures, shared with tests/e2e (skip without an engine, fail under CI=true).
+from tests.e2e.conftest import docker_engine, stack_factory  # noqa: F401
+from tests.swarm.cluster import SwarmCluster
+
+HERE = Path(__file__).resolve().parent
+
+
+# tryfirst: before `-m` deselects by marks.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if HERE in Path(item.fspath).resolve().parents:
+            for mark in ("e2e", "swarm"):
+                if not item.get_closest_marker(mark):
+                    item.add_marker(getattr(pytest.mark, mark))
+
+
+@pytest.fixture(scope="session")
+def swarm_cluster(docker_engine, stack_factory):  # noqa: F811
+    # Under the session prefix: the factory's final sweep removes what a crash left.
+    cluster = SwarmCluster.start(docker_engine, f"{stack_factory.prefix}swarm-")
+    yield cluster
+    cluster.close()
