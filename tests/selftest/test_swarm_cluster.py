@@ -54,6 +54,8 @@ def test_an_image_pushed_by_the_manager_is_pulled_by_a_worker(swarm_cluster):
         assert "error" not in line, line
     pulled = swarm_cluster.node("worker1").client.images.pull(name)
     assert pulled.labels["selftest"] == "swarm-cluster"
+    catalog = requests.get(f"{swarm_cluster.registry_url}/v2/_catalog", timeout=5).json()
+    assert name.split("/", 1)[1].split(":")[0] in catalog["repositories"]
 
 
 def test_a_service_spreads_over_two_nodes_and_answers_on_loopback(swarm_cluster):

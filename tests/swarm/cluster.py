@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -49,6 +50,7 @@ ENGINE_PORT = 2375
 EVERY_NODE_IMAGES = ("postgres:15-alpine", "curlimages/curl:8.4.0")
 MANAGER_IMAGES = ("python:3.11-slim",)
 NODE_NAMES = ("manager", "worker1", "worker2")
+NOISE = re.compile(r"module=grpc|loading plugin|skip loading plugin")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 # Generous: a node's dockerd on a loaded 2-core machine, a swarm's heartbeat
@@ -88,12 +90,15 @@ class Node:
     address: str = ""  # on the private network: what the swarm advertises
     volume: str = field(default="", repr=False)
 
-    def log(self, tail: int = 40) -> str:
-        """The node's dockerd log (its container's output)."""
+    def log(self, tail: int = 25) -> str:
+        """The end of the node's dockerd log, without containerd's start-up chatter
+        (the reason a dockerd stopped is on its last line)."""
         try:
-            return self.container.logs(tail=tail).decode("utf-8", errors="replace")
+            text = self.container.logs(tail=400).decode("utf-8", errors="replace")
         except docker.errors.APIError as error:
             return f"(no log: {error})"
+        lines = [line for line in text.splitlines() if not NOISE.search(line)]
+        return "\n".join(lines[-tail:])
 
 
 @dataclass
@@ -140,8 +145,20 @@ def ensure_images(host: docker.DockerClient) -> None:
 class SwarmCluster:
     """A manager and two workers, each a Docker engine in a container; see the module doc.
 
-    `SwarmCluster.start(host, prefix)` makes and forms it (skipping the test when a
-    node cannot run here); `close()` removes everything it made.
+    `SwarmCluster.start(host, prefix)` makes and forms it (skipping the test, or
+    failing under CI=true, when a node cannot run here); `close()` removes
+    everything it made. Then:
+
+    - `nodes` (manager, worker1, worker2), `manager`, `workers`, `node(name)`;
+      `manager_client` is the manager's DockerClient (where services are made);
+    - `registry` ("registry:5000"): where nodes push and pull, plain HTTP;
+      `registry_url`: the same registry from the host, on 127.0.0.1;
+    - `states()`, `wait_ready()`, `wait_state(node, state)`: nodes as the manager
+      sees them; `tasks(service)`: [(node hostname, task state)];
+    - `label(node, key, value)`; `kill(node)` (SIGKILL, a power cut) and
+      `restart(node)`, which a test that kills must call: the cluster is shared;
+    - `load_images(names, manager_only)`: more images from the host engine;
+    - `timings`: seconds each phase of the start took.
     """
 
     def __init__(self, host: docker.DockerClient, prefix: str):
@@ -150,6 +167,7 @@ class SwarmCluster:
         self.network_name = f"{prefix}net"
         self.registry_name = f"{prefix}registry"
         self.registry = REGISTRY
+        self.registry_url = ""
         self.nodes: list[Node] = []
         self.timings = Timings()
         self._registry_container = None
@@ -176,6 +194,7 @@ class SwarmCluster:
             cluster.timings.nodes_started = time.monotonic() - started
             started = time.monotonic()
             cluster._form_swarm()
+            cluster._wait_registry()
             cluster.timings.swarm_formed = time.monotonic() - started
             cluster.load_images(list(every_node_images), list(manager_images))
         except BaseException:
@@ -185,6 +204,8 @@ class SwarmCluster:
 
     def _make_network_and_registry(self) -> None:
         labels = {"desafio2.swarm-cluster": self.prefix}
+        registry_port = free_port()
+        self.registry_url = f"http://127.0.0.1:{registry_port}"
         self.host.networks.create(self.network_name, driver="bridge", labels=labels)
         self._registry_container = self.host.containers.run(
             REGISTRY_IMAGE,
@@ -193,6 +214,7 @@ class SwarmCluster:
             labels=labels,
             volumes={f"{self.prefix}registry-data": {"bind": "/var/lib/registry", "mode": "rw"}},
             network=self.network_name,
+            ports={"5000/tcp": ("127.0.0.1", registry_port)},
             # The alias is what nodes push to and pull from: REGISTRY.
             networking_config={
                 self.network_name: self.host.api.create_endpoint_config(aliases=["registry"])
@@ -298,6 +320,19 @@ class SwarmCluster:
                 listen_addr="0.0.0.0:2377",
             )
         self.wait_ready(len(self.nodes))
+
+    def _wait_registry(self) -> None:
+        def answers():
+            try:
+                return requests.get(f"{self.registry_url}/v2/", timeout=3).status_code == 200
+            except requests.RequestException:
+                return False
+
+        try:
+            wait_for(answers, ENGINE_TIMEOUT, f"the registry on {self.registry_url}")
+        except ClusterTimeout as error:
+            log = self._registry_container.logs(tail=20).decode("utf-8", errors="replace")
+            unavailable(f"the swarm's registry did not start ({error}); its log:\n{log}")
 
     def load_images(self, every_node: list[str], manager_only: list[str] = ()) -> None:
         """Copy images from the host engine into the nodes (`docker save | docker load`).

@@ -33,8 +33,17 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def swarm_cluster(docker_engine, stack_factory):  # noqa: F811
+def swarm_cluster(request, docker_engine, stack_factory):  # noqa: F811
     # Under the session prefix: the factory's final sweep removes what a crash left.
     cluster = SwarmCluster.start(docker_engine, f"{stack_factory.prefix}swarm-")
     yield cluster
     cluster.close()
+    # What a cluster costs, for whoever weighs adding a test that needs one.
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        t = cluster.timings
+        reporter.write_line(
+            f"swarm cluster: images {t.images_built:.1f}s, nodes {t.nodes_started:.1f}s, "
+            f"swarm {t.swarm_formed:.1f}s, image loading {t.images_loaded:.1f}s, "
+            f"start {t.total:.1f}s, teardown {t.closed:.1f}s"
+        )
