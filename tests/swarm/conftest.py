@@ -40,10 +40,13 @@ def swarm_cluster(request, docker_engine, stack_factory):  # noqa: F811
     cluster.close()
     # What a cluster costs, for whoever weighs adding a test that needs one.
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
         t = cluster.timings
-        reporter.write_line(
-            f"swarm cluster: images {t.images_built:.1f}s, nodes {t.nodes_started:.1f}s, "
-            f"swarm {t.swarm_formed:.1f}s, image loading {t.images_loaded:.1f}s, "
-            f"start {t.total:.1f}s, teardown {t.closed:.1f}s"
-        )
+        # Teardown output is captured, and shown only on failure, unless let through.
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(
+                f"swarm cluster: images {t.images_built:.1f}s, nodes {t.nodes_started:.1f}s, "
+                f"swarm {t.swarm_formed:.1f}s, image loading {t.images_loaded:.1f}s, "
+                f"start {t.total:.1f}s, teardown {t.closed:.1f}s"
+            )
