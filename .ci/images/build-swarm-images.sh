@@ -30,7 +30,8 @@ export DOCKER_BUILDKIT=0  # Debian's engine 20.10: the legacy builder
 say() { printf 'build-swarm-images: %s\n' "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
 
-mkdir -p "$LOG_DIR"
+# Not root: logs go to a folder the user may write.
+mkdir -p "$LOG_DIR" 2>/dev/null || { LOG_DIR="${TMPDIR:-/tmp}/desafio2-ci"; mkdir -p "$LOG_DIR"; }
 # Two sessions on one engine would otherwise build the same tag at once.
 exec 8>"/tmp/desafio2-ci-build-swarm-images.lock"
 flock -w 1800 8 || die "another build held the lock for 30 minutes"
