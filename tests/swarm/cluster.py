@@ -20,18 +20,20 @@ dnsrr` and ports published in `mode: host`.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import queue
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 import docker.errors
+import docker.types
 import requests
 
 from tests.e2e.live import sweep, unavailable
@@ -171,6 +173,7 @@ class SwarmCluster:
         self.nodes: list[Node] = []
         self.timings = Timings()
         self._registry_container = None
+        self._addresses: Iterator[str] = iter(())
 
     # -- making it --
 
@@ -206,7 +209,7 @@ class SwarmCluster:
         labels = {"desafio2.swarm-cluster": self.prefix}
         registry_port = free_port()
         self.registry_url = f"http://127.0.0.1:{registry_port}"
-        self.host.networks.create(self.network_name, driver="bridge", labels=labels)
+        self._addresses = self._make_network(labels)
         self._registry_container = self.host.containers.run(
             REGISTRY_IMAGE,
             name=self.registry_name,
@@ -217,9 +220,31 @@ class SwarmCluster:
             ports={"5000/tcp": ("127.0.0.1", registry_port)},
             # The alias is what nodes push to and pull from: REGISTRY.
             networking_config={
-                self.network_name: self.host.api.create_endpoint_config(aliases=["registry"])
+                self.network_name: self.host.api.create_endpoint_config(
+                    aliases=["registry"], ipv4_address=next(self._addresses)
+                )
             },
         )
+
+    def _make_network(self, labels: dict[str, str]):
+        """The private network, and the fixed addresses its containers take in turn.
+
+        Fixed, because the swarm keeps the address each node advertised: a node
+        restarted with another one would never be heard from again. Docker gives
+        fixed addresses only on a subnet chosen by the user, and choosing one by
+        hand could clash with the shared engine's other networks; so Docker picks
+        a free one first, and the network is made again with it as its own.
+        """
+        network = self.host.networks.create(self.network_name, driver="bridge", labels=labels)
+        pool = network.attrs["IPAM"]["Config"][0]
+        network.remove()
+        subnet = ipaddress.ip_network(pool["Subnet"])
+        gateway = pool.get("Gateway") or str(next(subnet.hosts()))
+        ipam = docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=gateway)]
+        )
+        self.host.networks.create(self.network_name, driver="bridge", ipam=ipam, labels=labels)
+        return (str(host) for host in subnet.hosts() if str(host) != gateway)
 
     def _start_nodes(self) -> None:
         for short in NODE_NAMES:
@@ -231,6 +256,7 @@ class SwarmCluster:
         name = f"{self.prefix}{short}"
         volume = f"{name}-docker"
         engine_port, app_port = free_port(), free_port()
+        address = next(self._addresses)
         container = self.host.containers.run(
             NODE_IMAGE,
             command=[
@@ -260,13 +286,15 @@ class SwarmCluster:
                 volume: {"bind": "/var/lib/docker", "mode": "rw"},
             },
             network=self.network_name,
+            networking_config={
+                self.network_name: self.host.api.create_endpoint_config(ipv4_address=address)
+            },
             # Fixed host ports: a node restarted after kill() keeps its URLs.
             ports={
                 f"{ENGINE_PORT}/tcp": ("127.0.0.1", engine_port),
                 f"{APP_PORT}/tcp": ("127.0.0.1", app_port),
             },
         )
-        container.reload()
         engine_url = f"tcp://127.0.0.1:{engine_port}"
         return Node(
             name=name,
@@ -276,13 +304,16 @@ class SwarmCluster:
             container=container,
             app_url=f"http://127.0.0.1:{app_port}",
             engine_url=engine_url,
-            address=container.attrs["NetworkSettings"]["Networks"][self.network_name]["IPAddress"],
+            address=address,
             volume=volume,
         )
 
-    def _wait_engine(self, node: Node, timeout: float = ENGINE_TIMEOUT) -> None:
-        """Until the node's dockerd answers; skips (fails under CI) with its log if it dies
-        or never answers."""
+    def _wait_engine(
+        self, node: Node, timeout: float = ENGINE_TIMEOUT, *, first_start: bool = True
+    ) -> None:
+        """Until the node's dockerd answers. If it dies or never answers: at the first
+        start, this machine cannot run a node (skip, or fail under CI); later, the
+        cluster broke (an error). Either way with its log."""
         http_url = node.engine_url.replace("tcp://", "http://")
 
         def answers():
@@ -300,10 +331,13 @@ class SwarmCluster:
         except ClusterTimeout as error:
             outcome = str(error)
         if outcome != "ok":
-            unavailable(
+            reason = (
                 f"dockerd did not start in the swarm node {node.name} ({outcome}); "
                 f"its log:\n{node.log()}"
             )
+            if first_start:
+                unavailable(reason)
+            raise RuntimeError(reason)
         if node.client is not None:
             node.client.close()
         node.client = docker.DockerClient(base_url=node.engine_url, version="auto", timeout=300)
@@ -482,7 +516,7 @@ class SwarmCluster:
         """Start a killed node's container again; returns when the manager sees it ready."""
         node = self._node(node)
         node.container.start()
-        self._wait_engine(node)
+        self._wait_engine(node, first_start=False)
         self.wait_state(node, "ready", timeout)
 
     # -- removing it --
