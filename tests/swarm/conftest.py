@@ -32,21 +32,46 @@ def pytest_collection_modifyitems(items):
                     item.add_marker(getattr(pytest.mark, mark))
 
 
+# One cluster per session however many conftests offer the fixture (tests/selftest
+# imports it): each offer is a fixture of its own to pytest, and a second cluster
+# would cost another minute. The last to let go closes it.
+# A start that skipped or failed is not tried again in the session.
+_shared: dict[str, object] = {"cluster": None, "users": 0, "error": None}
+
+
 @pytest.fixture(scope="session")
 def swarm_cluster(request, docker_engine, stack_factory):  # noqa: F811
-    # Under the session prefix: the factory's final sweep removes what a crash left.
-    cluster = SwarmCluster.start(docker_engine, f"{stack_factory.prefix}swarm-")
+    if _shared["error"] is not None:
+        raise _shared["error"]
+    if _shared["cluster"] is None:
+        try:
+            # Under the session prefix: the factory's final sweep removes what a crash left.
+            _shared["cluster"] = SwarmCluster.start(docker_engine, f"{stack_factory.prefix}swarm-")
+        except BaseException as error:
+            _shared["error"] = error
+            raise
+    cluster = _shared["cluster"]
+    _shared["users"] += 1
     yield cluster
+    _shared["users"] -= 1
+    if _shared["users"]:
+        return
+    _shared["cluster"] = None
     cluster.close()
+    _report(request.config, cluster)
+
+
+def _report(config, cluster: SwarmCluster) -> None:
     # What a cluster costs, for whoever weighs adding a test that needs one.
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        t = cluster.timings
-        # Teardown output is captured, and shown only on failure, unless let through.
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(
-                f"swarm cluster: images {t.images_built:.1f}s, nodes {t.nodes_started:.1f}s, "
-                f"swarm {t.swarm_formed:.1f}s, image loading {t.images_loaded:.1f}s, "
-                f"start {t.total:.1f}s, teardown {t.closed:.1f}s"
-            )
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    t = cluster.timings
+    # Teardown output is captured, and shown only on failure, unless let through.
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(
+            f"swarm cluster: images {t.images_built:.1f}s, nodes {t.nodes_started:.1f}s, "
+            f"swarm {t.swarm_formed:.1f}s, image loading {t.images_loaded:.1f}s, "
+            f"start {t.total:.1f}s, teardown {t.closed:.1f}s"
+        )
