@@ -467,10 +467,14 @@ class SwarmCluster:
             states = self.states()
             return sum(state == "ready" for state in states.values()) >= count
 
-        wait_for(ready, timeout, f"{count} ready nodes (manager sees {self._states_or_error()})")
+        try:
+            wait_for(ready, timeout, f"{count} ready nodes")
+        except ClusterTimeout as error:
+            raise ClusterTimeout(f"{error}; the manager sees {self._states_or_error()}") from None
 
     def wait_state(self, node: Node | str, state: str, timeout: float = READY_TIMEOUT) -> None:
-        """Until the manager sees the node in this state ("ready", "down")."""
+        """Until the manager sees the node in this state ("ready", "down"). Asks the
+        manager: not for a killed manager."""
         hostname = self._node(node).hostname
         wait_for(
             lambda: self.states().get(hostname) == state,
@@ -481,7 +485,7 @@ class SwarmCluster:
     def _states_or_error(self) -> str:
         try:
             return str(self.states())
-        except docker.errors.APIError as error:
+        except (docker.errors.APIError, requests.RequestException) as error:
             return f"no answer: {error}"
 
     def label(self, node: Node | str, key: str, value: str) -> None:
