@@ -42,14 +42,16 @@ venv: $(VENV)/.installed
 preflight:
 	@scripts/preflight.sh
 
-$(PASSPHRASE_FILE): | preflight venv
+$(PASSPHRASE_FILE): | venv
 	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
 	@echo "Made $@: it decrypts this stack's secrets. Keep it, never commit it."
 
 # A local state backend unless you are already logged in somewhere; the stack
 # selected or created; its database password generated once and kept, as a
 # secret, in the stack's config (the retained volume needs the same one).
-stack: preflight venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
+# Nothing is made before the checks pass, even under make -j.
+stack: preflight
+	@$(MAKE) --no-print-directory venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
 	@pulumi whoami >/dev/null 2>&1 || pulumi login --local
 	@$(PULUMI) stack select --create $(STACK)
 	@$(PULUMI) config get dbPassword >/dev/null 2>&1 || { \
@@ -58,9 +60,12 @@ stack: preflight venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
 
 # --refresh (also `options: refresh: always` in Pulumi.yaml, for plain `pulumi
 # up`): read the stack back from Docker first, so that what was removed or
-# stopped by hand comes back, as with `docker compose up`.
+# stopped by hand comes back, as with `docker compose up`. Then, whatever the
+# outcome, what the app's start did to the schema and where the backup it took
+# first is (scripts/migration-report.sh); up's exit status is kept.
 up: stack
-	$(PULUMI) up --yes --refresh --stack $(STACK)
+	@status=0; $(PULUMI) up --yes --refresh --stack $(STACK) || status=$$?; \
+	  $(STACK_ENV) scripts/migration-report.sh || true; exit $$status
 
 preview: stack
 	$(PULUMI) preview --stack $(STACK)

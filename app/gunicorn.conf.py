@@ -36,6 +36,19 @@ def when_ready(server):
     # this records each start exactly once: the page's persistence timeline.
     # A separate process, never waited for: a database that is not up yet must
     # neither delay nor stop the app (api/startup.py retries, then gives up).
-    subprocess.Popen(
-        [sys.executable, "-m", "api.startup"], cwd=os.path.dirname(os.path.abspath(__file__))
-    )
+    subprocess.Popen(**_module("api.startup"))
+
+
+def on_starting(server):
+    # Before the master listens: no request reaches a schema that is not
+    # current. A process of its own, like the start record, so that the master
+    # forks its workers with no database connection behind it. Concurrent
+    # starts are serialised by an advisory lock (api/migrations.py).
+    if subprocess.run(**_module("api.migrations"), check=False).returncode != 0:
+        # gunicorn prints this and exits 1; the runner's log above says why.
+        raise RuntimeError("the database schema could not be migrated; the app does not start")
+
+
+def _module(name: str) -> dict:
+    """subprocess arguments that run one of the app's modules as this interpreter would."""
+    return {"args": [sys.executable, "-m", name], "cwd": os.path.dirname(os.path.abspath(__file__))}

@@ -23,7 +23,7 @@ LOAD_LOGS = """
 
 
 def load(server: PostgresServer, dbname: str, users: int) -> float:
-    """Fills `dbname` (made from db/init.sql) up to `users` usuarios; returns seconds taken."""
+    """Fills `dbname` (built by db/migrations) up to `users` usuarios; returns seconds taken."""
     started = time.monotonic()
     with server.connect(dbname) as cursor:
         cursor.execute("SELECT count(*), coalesce(max(id), 0) FROM usuarios")

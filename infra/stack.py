@@ -23,11 +23,18 @@ from infra.config import StackConfig
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_SQL = (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")
 READER_SCRIPT = (REPO_ROOT / "reader" / "leitor.sh").read_text(encoding="utf-8")
+# The app applies them at its start (app/api/migrations.py); uploaded rather than
+# built into the image, whose build context is app/ alone.
+MIGRATIONS = {
+    path.name: path.read_text(encoding="utf-8")
+    for path in sorted((REPO_ROOT / "db" / "migrations").glob("*.sql"))
+}
 
 PGDATA = "/var/lib/postgresql/data"
 PASSWORD_FILE = "/run/secrets/db_password"  # noqa: S105 - a path, not a password
 INITDB_SCRIPT = "/docker-entrypoint-initdb.d/init.sql"
 READER_SCRIPT_PATH = "/opt/leitor/leitor.sh"
+MIGRATIONS_DIR = "/srv/app/migrations"
 APP_PORT = 5000
 DB_PORT = 5432
 # The reader writes a line every few seconds, forever. Docker's `local` log
@@ -36,7 +43,7 @@ DB_PORT = 5432
 # and the provider, reading them back, would replace every container on
 # each up (terraform-provider-docker v4.5.0,
 # internal/provider/resource_docker_container_funcs.go:952, log_opts is
-# force-new: resource_docker_container.go:894).
+# force-new: resource_docker_container.go:898).
 LOG_DRIVER = "local"
 # The classic builder, said explicitly: pulumi-docker defaults to BuildKit
 # (provider/image.go:50), which the engines we support do not all run the
@@ -225,8 +232,15 @@ def declare(config: StackConfig) -> Stack:
             volume.name.apply(lambda name: f"VOLUME_NAME={name}"),
             f"WEB_CONCURRENCY={config.app_workers}",
             f"GUNICORN_THREADS={config.app_threads}",
+            f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
         ],
-        uploads=[password_upload],
+        uploads=[
+            password_upload,
+            *(
+                docker.ContainerUploadArgs(file=f"{MIGRATIONS_DIR}/{name}", content=content)
+                for name, content in MIGRATIONS.items()
+            ),
+        ],
         ports=published(APP_PORT, config.app_host_port, config.app_bind_address),
         health_test=["python", "healthcheck.py"],
         destroy_grace_seconds=APP_STOP_GRACE_SECONDS,

@@ -8,7 +8,10 @@
 # holding the usuarios table); anything else is refused before the database is
 # touched. Then, unless --yes, the user confirms on the terminal. The restore
 # itself is one transaction: it applies whole or, on any error, not at all.
-# Afterwards each id sequence continues after the highest restored id.
+# Afterwards the schema is the dump's: tables and functions the dump lacks (what
+# migrations added since it was taken) are gone, and the app's next start
+# migrates the restored data again. Each id sequence continues after the
+# highest restored id.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -53,10 +56,37 @@ if ((yes == 0)); then
     [[ "$answer" == yes ]] || { printf 'Cancelled. Nothing was changed.\n'; exit 1; }
 fi
 
-# A lock the app holds must not leave the restore waiting forever.
-if ! docker exec -i -e PGOPTIONS='-c lock_timeout=30s' "$DB_CONTAINER" \
-        pg_restore --clean --if-exists --single-transaction --exit-on-error \
-        --no-owner --no-privileges --username="$DB_USER" --dbname="$DB_NAME" <"$file"; then
+# Tables and functions the database has and the dump lacks, i.e. what migrations
+# added after the dump was taken (schema_migrations, contagens, ...): dropped in
+# the restore's transaction, after it, so that the schema is the dump's again and
+# the app's next start migrates it. No CASCADE: whatever else depends on them
+# makes the restore fail rather than disappear with them.
+names_in_dump() {  # TYPE: the names of the dump's objects of that type in schema public
+    awk -v type="$1" '$4 == type && $5 == "public" { sub(/\(.*/, "", $6); print $6 }' <<<"$toc" \
+        | paste -sd ' ' -
+}
+leftovers="$(db_query "
+    SELECT format('DROP TABLE public.%I;', tablename) FROM pg_tables
+    WHERE schemaname = 'public'
+      AND tablename <> ALL (string_to_array('$(names_in_dump TABLE)', ' '))
+    UNION ALL
+    SELECT format('DROP FUNCTION public.%I(%s);', proname, pg_get_function_identity_arguments(oid))
+    FROM pg_proc
+    WHERE pronamespace = 'public'::regnamespace
+      AND proname <> ALL (string_to_array('$(names_in_dump FUNCTION)', ' '))")"
+
+# One transaction: pg_restore writes the SQL (in the container, owner-only, then
+# deleted), psql runs it and the drops, and on any error rolls all of it back. A
+# lock the app holds must not leave the restore waiting forever.
+# shellcheck disable=SC2016 # expanded by the container's shell
+if ! docker exec -i -e PGOPTIONS='-c lock_timeout=30s' "$DB_CONTAINER" sh -c '
+        script="$(mktemp)" || exit 1
+        pg_restore --clean --if-exists --no-owner --no-privileges --file="$script" &&
+            psql -X -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" \
+                -f "$script" -c "$3"
+        status=$?
+        rm -f "$script"
+        exit "$status"' sh "$DB_USER" "$DB_NAME" "$leftovers" <"$file"; then
     die "the restore failed and was rolled back; the database is as it was"
 fi
 

@@ -14,9 +14,8 @@ import time
 
 import requests
 
-from testing.postgres_server import REPO_ROOT, free_port
+from testing.postgres_server import APP_DIR, free_port, libpq_env
 
-APP_DIR = REPO_ROOT / "app"
 START_TIMEOUT_SECONDS = 20
 
 
@@ -24,14 +23,7 @@ START_TIMEOUT_SECONDS = 20
 def gunicorn_app(dsn: dict):
     """Yields the base URL of the app serving the database `dsn`; stops it afterwards."""
     port = free_port()
-    env = {
-        **os.environ,
-        "PGHOST": dsn["host"],
-        "PGPORT": str(dsn["port"]),
-        "PGUSER": dsn["user"],
-        "PGPASSWORD": dsn["password"],
-        "PGDATABASE": dsn["dbname"],
-    }
+    env = {**os.environ, **libpq_env(dsn)}
     command = [
         sys.executable,
         "-m",

@@ -11,13 +11,14 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import psycopg2
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-INIT_SQL = REPO_ROOT / "db" / "init.sql"
+APP_DIR = REPO_ROOT / "app"
 
 
 def find_bindir() -> Path | None:
@@ -45,6 +46,17 @@ def autocommit_cursor(dsn: dict):
         conn.close()
 
 
+def libpq_env(dsn: dict) -> dict[str, str]:
+    """The environment that points libpq (and so the app) at `dsn`."""
+    return {
+        "PGHOST": dsn["host"],
+        "PGPORT": str(dsn["port"]),
+        "PGUSER": dsn["user"],
+        "PGPASSWORD": dsn["password"],
+        "PGDATABASE": dsn["dbname"],
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,7 +64,7 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """One server; `create_database` makes databases from db/init.sql through a template."""
+    """One server; `create_database` makes databases from db/migrations through a template."""
 
     user = "usuario"
     password = "test-password-not-secret"
@@ -139,11 +151,25 @@ class PostgresServer:
         return autocommit_cursor(self.dsn(dbname))
 
     def load_template(self, name: str = "aplicacao_template") -> str:
-        """A database built from db/init.sql, to copy from; returns its name."""
+        """A database built as the app's start builds an empty one (every migration of
+        db/migrations, the seed rows included, by `python -m api.migrations`), to copy
+        from; returns its name."""
+        self.create_empty_database(name)
+        migrated = subprocess.run(
+            [sys.executable, "-m", "api.migrations"],
+            cwd=APP_DIR,
+            env={**os.environ, **libpq_env(self.dsn(name))},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if migrated.returncode != 0:
+            raise RuntimeError(f"the migrations of {name} failed: {migrated.stderr}")
+        return name
+
+    def create_empty_database(self, name: str) -> str:
         with self.connect() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        with self.connect(name) as cursor:
-            cursor.execute(INIT_SQL.read_text(encoding="utf-8"))
         return name
 
     def create_database(self, name: str, template: str) -> None:

@@ -1,5 +1,5 @@
 """Fixtures shared by every suite: a real PostgreSQL server for the whole session, and an
-app on a fresh database copied from one built from db/init.sql for each test that wants one."""
+app on a fresh database copied from one built by db/migrations for each test that wants one."""
 
 import itertools
 import os

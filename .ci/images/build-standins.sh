@@ -96,10 +96,9 @@ deb $DEBIAN_MIRROR bookworm-updates main
 deb $security bookworm-security main
 EOF
     printf 'Acquire::Retries "3";\n' >"$root/etc/apt/apt.conf.d/80-retries"
-    # Same housekeeping as the official debian images: no cached .debs.
-    cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+    # Image layers keep neither the downloaded .debs nor apt's binary caches.
+    cat >"$root/etc/apt/apt.conf.d/90-no-cache" <<'EOF'
+APT::Keep-Downloaded-Packages "false";
 Dir::Cache::pkgcache "";
 Dir::Cache::srcpkgcache "";
 EOF

@@ -3,7 +3,6 @@
 import os
 
 import psycopg2
-import psycopg2.errors
 from flask import Blueprint, current_app, jsonify
 
 from api import db, queries
@@ -23,17 +22,9 @@ def status():
     }
     try:
         with db.single_statement() as cursor:
-            body["usuarios"], body["logs"] = _counts(cursor)
+            cursor.execute(queries.COUNTS)
+            body["usuarios"], body["logs"] = cursor.fetchone()
     except (db.DatabaseUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError):
         body.update(status="degraded", database="unavailable")
         return jsonify(body), 503
     return jsonify(body)
-
-
-def _counts(cursor) -> tuple[int, int]:
-    try:
-        cursor.execute(queries.COUNTS)
-    except psycopg2.errors.UndefinedTable:
-        # Health checks call /status: a volume from before contagens must still pass them.
-        cursor.execute(queries.COUNTS_BY_SCAN)
-    return cursor.fetchone()

@@ -1,4 +1,4 @@
-"""The page at `/` on a real PostgreSQL built from db/init.sql: what it shows,
+"""The page at `/` on a real PostgreSQL built by db/migrations: what it shows,
 how it escapes, and the form (inline errors, nothing written on a mistake,
 Post/Redirect/Get on success, cross-site posts refused)."""
 

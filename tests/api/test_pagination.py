@@ -11,7 +11,7 @@ from api import db, queries
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
-# db/init.sql seeds 3 users and 2 logs.
+# db/migrations/0001 seeds 3 users and 2 logs.
 SEED_USERS, SEED_LOGS = 3, 2
 
 

@@ -1,4 +1,4 @@
-"""GET and POST /usuarios on a real PostgreSQL built from db/init.sql."""
+"""GET and POST /usuarios on a real PostgreSQL built by db/migrations."""
 
 from datetime import datetime
 

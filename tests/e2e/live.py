@@ -86,16 +86,20 @@ def base_images() -> list[str]:
     return names
 
 
-def require_base_images(client: docker.DockerClient) -> None:
-    missing = []
-    for name in base_images():
+def image_available(client: docker.DockerClient, name: str) -> bool:
+    """The image is in the engine, or has just been pulled into it."""
+    try:
+        client.images.get(name)
+    except docker.errors.ImageNotFound:
         try:
-            client.images.get(name)
-        except docker.errors.ImageNotFound:
-            try:
-                client.images.pull(name)
-            except docker.errors.APIError:
-                missing.append(name)
+            client.images.pull(name)
+        except docker.errors.APIError:
+            return False
+    return True
+
+
+def require_base_images(client: docker.DockerClient) -> None:
+    missing = [name for name in base_images() if not image_available(client, name)]
     if missing:
         unavailable(
             f"base image(s) {', '.join(missing)} are not in the Docker engine and cannot be "

@@ -14,7 +14,7 @@ from tests.e2e.live import ROLES, wait_until
 
 pytestmark = pytest.mark.e2e
 
-# db/init.sql's seed, in id order.
+# The seed rows (db/migrations/0001_esquema_original.sql), in id order.
 SEED_USUARIOS = [
     ("João Silva", "joao@example.com"),
     ("Maria Santos", "maria@example.com"),

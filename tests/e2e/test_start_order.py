@@ -46,20 +46,31 @@ class Poller:
         self._thread.join(timeout=5)
 
 
-def container_events(stack, since: float, names: dict[str, str]) -> list[tuple[float, str, str]]:
-    """(time, role, action) of the stack's containers since `since`, in order."""
-    roles = {name: role for role, name in names.items()}
-    events = stack.docker.events(
-        since=int(since) - 1, until=int(time.time()) + 1, decode=True, filters={"type": "container"}
-    )
-    found = []
-    for event in events:
-        name = event.get("Actor", {}).get("Attributes", {}).get("name")
-        if name in roles:
-            found.append(
-                (event["timeNano"] / 1e9, roles[name], event.get("Action", event["status"]))
-            )
-    return found
+class EventRecorder:
+    """Docker's container events for the stack's containers, recorded live while the
+    stack comes up: the engine keeps only its last 256 events, which health checks
+    of other stacks on a busy engine would push out before they could be read back."""
+
+    def __init__(self, docker_client, names: dict[str, str]):
+        self._roles = {name: role for role, name in names.items()}
+        self._stream = docker_client.events(decode=True, filters={"type": "container"})
+        self.events: list[tuple[float, str, str]] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        for event in self._stream:
+            name = event.get("Actor", {}).get("Attributes", {}).get("name")
+            if name in self._roles:
+                action = event.get("Action", event.get("status"))
+                self.events.append((event["timeNano"] / 1e9, self._roles[name], action))
+
+    def __enter__(self) -> "EventRecorder":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stream.close()
+        self._thread.join(timeout=5)
 
 
 def first(events, role: str, action: str) -> float:
@@ -71,11 +82,10 @@ def first(events, role: str, action: str) -> float:
 def test_start_order_and_no_restarts(make_stack):
     stack = make_stack(up=False)
     names = {role: stack.container_name(role) for role in ROLES}
-    started = time.time()
-    with Poller(stack.url + "/status") as poller:
+    with EventRecorder(stack.docker, names) as recorder, Poller(stack.url + "/status") as poller:
         stack.up()
         wait_until(lambda: poller.answers, timeout=10, what="the poller to see the app answer")
-    events = container_events(stack, started, names)
+    events = recorder.events
 
     db_healthy = first(events, "db", "health_status: healthy")
     assert first(events, "db", "start") < db_healthy

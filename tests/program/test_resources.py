@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from infra.stack import INIT_SQL, PASSWORD_FILE, READER_SCRIPT
+from infra.stack import INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
 from tests.program.conftest import PASSWORD, env_of
 from tests.support.program import is_secret, run_program, unwrap_secrets
 
@@ -87,6 +87,18 @@ def test_database_is_initialised_from_db_init_sql(declared):
     assert (
         init["content"] == (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8") == INIT_SQL
     )
+
+
+def test_app_gets_every_migration_and_where_they_are(declared):
+    app = declared.resources["app-flask"]
+    uploads = unwrap_secrets(app.inputs["uploads"])
+    uploaded = {u["file"]: u["content"] for u in uploads if u["file"].startswith(MIGRATIONS_DIR)}
+    expected = {
+        f"{MIGRATIONS_DIR}/{path.name}": path.read_text(encoding="utf-8")
+        for path in (REPO_ROOT / "db" / "migrations").glob("*.sql")
+    }
+    assert uploaded == expected and len(expected) >= 4
+    assert env_of(app)["MIGRATIONS_DIR"] == MIGRATIONS_DIR
 
 
 def test_database_health_check_is_pg_isready_over_tcp(declared):

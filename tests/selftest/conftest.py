@@ -2,3 +2,4 @@
 
 # The engine fixtures, shared with tests/e2e (skip without an engine, fail under CI=true).
 from tests.e2e.conftest import docker_engine, stack_factory  # noqa: F401
+from tests.swarm.conftest import swarm_cluster  # noqa: F401

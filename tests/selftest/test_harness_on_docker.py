@@ -1,6 +1,6 @@
 """The harness on a Docker engine: strict about what it does not simulate, and
 following the provider where the program's own tests do not reach (a change
-that only updates the state, a wait that times out, protect and retain).
+that only updates the state, a wait that times out, retain_on_delete).
 
 Declarations are built by hand, as the mock runtime hands them over, and
 realized under the session prefix (swept at the end).
@@ -19,7 +19,6 @@ from tests.e2e.harness import (
     VOLUME,
     DockerHarness,
     HarnessError,
-    ProtectedResourceError,
     UnsupportedDeclaration,
 )
 from tests.e2e.live import sweep
@@ -84,12 +83,10 @@ def test_an_option_the_program_never_set_is_an_error(harness):
         harness.provision(declared)
 
 
-def test_protect_makes_destroy_fail_before_deleting_anything(harness, docker_engine):
-    harness.provision(declare(NETWORK, "net", {"name": harness.prefix + "net"}))
-    harness.provision(declare(VOLUME, "data", {"name": harness.prefix + "data"}, protect=True))
-    with pytest.raises(ProtectedResourceError, match="data"):
-        harness.destroy()
-    assert [r.name for r in harness.resources] == ["net", "data"]
+def test_protect_which_the_program_does_not_use_is_refused(harness):
+    declared = declare(VOLUME, "data", {"name": harness.prefix + "data"}, protect=True)
+    with pytest.raises(UnsupportedDeclaration, match="protect"):
+        harness.provision(declared)
 
 
 def test_retain_on_delete_keeps_the_volume_and_a_create_adopts_it_again(harness, docker_engine):

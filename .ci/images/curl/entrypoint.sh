@@ -1,10 +1,10 @@
 #!/bin/sh
-# Same behaviour as upstream curlimages/curl's entrypoint: arguments that
-# start with "-", or that are not a command, are arguments to curl.
-set -e
+# Entrypoint of the curlimages/curl stand-in, from that image's documented use:
+# `docker run IMAGE [curl options] URL` runs curl with those arguments, and a
+# command the image has (sh, a script) runs as given.
+set -eu
 
-if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ]; then
-  set -- curl "$@"
+if [ "$#" -gt 0 ] && command -v -- "$1" >/dev/null 2>&1; then
+    exec "$@"
 fi
-
-exec "$@"
+exec curl "$@"

@@ -11,8 +11,8 @@ It follows the provider's source, cited line by line, and simulates only what
 the program declares:
 - engine.py: the Pulumi side. Refresh when Pulumi.yaml asks for it, a diff of
   the provider's state against the new inputs, create / same / update /
-  replace (old first for containers), retain_on_delete, protect,
-  ignore_changes, replace_on_changes; destroy in reverse order.
+  replace (old first for containers), retain_on_delete, ignore_changes,
+  replace_on_changes; destroy in reverse order.
 - schema.py: the one table of which input changes replace and which update
   in place, and what an update sends to Docker.
 - network.py, volume.py, images.py, container.py: each type's create, read
@@ -26,7 +26,7 @@ before relying on it.
 """
 
 from tests.e2e.harness.engine import PROJECT_ROOT, DockerHarness, Realized, project_refreshes
-from tests.e2e.harness.errors import HarnessError, ProtectedResourceError, UnsupportedDeclaration
+from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
 from tests.e2e.harness.schema import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, RULES, VOLUME
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "VOLUME",
     "DockerHarness",
     "HarnessError",
-    "ProtectedResourceError",
     "Realized",
     "UnsupportedDeclaration",
     "project_refreshes",

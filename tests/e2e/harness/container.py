@@ -57,7 +57,7 @@ class ContainerHandler:
         inputs.done()
         return news
 
-    # -- create: funcs.go:43-514 ------------------------------------------------------
+    # -- create: funcs.go:43-673 ------------------------------------------------------
 
     def create(self, news: dict, record) -> tuple[str, dict]:
         self._refuse_what_the_engine_is_too_old_for(news)
@@ -176,6 +176,7 @@ class ContainerHandler:
             entrypoints=config.get("Entrypoint"),
             restart=host["RestartPolicy"]["Name"],
             logDriver=host["LogConfig"]["Type"],
+            networkMode=host["NetworkMode"],  # funcs.go:954
             mounts=[
                 {
                     "type": m["Type"],
@@ -213,7 +214,7 @@ def _port(block: Inputs) -> dict:
         "internal": block.int("internal"),
         "external": block.int("external"),
         "ip": block.get("ip", DEFAULT_PORT_IP),
-        "protocol": block.get("protocol", "tcp"),
+        "protocol": "tcp",  # resource_docker_container.go:528, the default
     }
     block.done()
     return port
@@ -242,7 +243,7 @@ def _mount(block: Inputs) -> dict:
         "type": block.require("type"),
         "source": block.get("source", ""),
         "target": block.require("target"),
-        "readOnly": block.bool("readOnly", False),
+        "readOnly": False,  # the default; Read reports it (structures.go:394)
     }
     block.done()
     return mount

@@ -17,7 +17,7 @@ import pulumi
 import yaml
 
 from tests.e2e.harness import container, images, network, volume
-from tests.e2e.harness.errors import HarnessError, ProtectedResourceError, UnsupportedDeclaration
+from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
 from tests.e2e.harness.inputs import Inputs
 from tests.e2e.harness.schema import (
     CONTAINER,
@@ -37,7 +37,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # mock runtime already does; the others change what up and destroy do.
 _HONORED_OPTIONS = {
     "depends_on",
-    "protect",
     "retain_on_delete",
     "ignore_changes",
     "replace_on_changes",
@@ -64,15 +63,14 @@ class Realized:
     inputs: dict
     id: str
     outputs: dict  # the provider's state: what it read back from Docker
-    protect: bool = False
     retain_on_delete: bool = False
     failed: bool = False  # created, but its creation reported an error
 
 
 class DockerHarness:
     """`up(config)` runs the program and reconciles; `destroy()` deletes what Pulumi
-    would delete; `purge()` deletes everything the state still holds, protected
-    and retained resources included (test cleanup, not Pulumi)."""
+    would delete; `purge()` deletes everything the state still holds, retained
+    resources included (test cleanup, not Pulumi)."""
 
     # One program run at a time per process: the mock runtime is global state.
     _run_lock = threading.Lock()
@@ -155,13 +153,19 @@ class DockerHarness:
                 raise HarnessError(f"--replace names no declared resource: {sorted(unknown)}")
             # Resources the program no longer declares go, as in Pulumi.
             gone = [r for r in self.resources if (r.type, r.name) not in self._declared]
-            self._delete_all(gone, honor_options=True)
+            self._delete_all(gone)
             return run
 
     def destroy(self) -> None:
-        """`pulumi destroy`: fails up front if anything is protected."""
+        """`pulumi destroy`, refreshing first when Pulumi.yaml says so: what is already
+        gone from Docker is only dropped from the state."""
         self.steps = {}
-        self._delete_all(self.resources, honor_options=True)
+        if project_refreshes(self.project_root):
+            for realized in self.resources:
+                if self._handlers[realized.type].read(realized) is None:
+                    self._step("refresh-gone", realized.type, realized.name)
+                    self._forget(realized)
+        self._delete_all(self.resources)
 
     def purge(self) -> list[str]:
         """Delete everything in the state whatever its options; returns the errors met."""
@@ -174,13 +178,7 @@ class DockerHarness:
             self._forget(realized)
         return errors
 
-    def _delete_all(self, realized: list[Realized], *, honor_options: bool) -> None:
-        protected = [r.name for r in realized if r.protect]
-        if honor_options and protected:
-            raise ProtectedResourceError(
-                f"refusing to delete protected resource(s) {', '.join(protected)}; "
-                "nothing was deleted (unprotect them first, as `pulumi state unprotect` does)"
-            )
+    def _delete_all(self, realized: list[Realized]) -> None:
         for resource in reversed(realized):
             self._delete_one(resource)
 
@@ -245,13 +243,7 @@ class DockerHarness:
         changed = diff(RULES[declared.type], old.outputs, news, ignored)
         replacing = {key for key in changed if RULES[declared.type][key].replaces}
         replacing |= changed & set(options.replace_on_changes or [])
-        protect, retain = bool(options.protect), bool(options.retain_on_delete)
-
         if declared.name in self._replace or replacing:
-            if old.protect:
-                raise ProtectedResourceError(
-                    f"{where} is protected and its replacement would delete it"
-                )
             detail = f" ({', '.join(sorted(replacing))})" if replacing else " (--replace)"
             if declared.type in DELETE_BEFORE_REPLACE or options.delete_before_replace:
                 self._delete_replaced(handler, old)
@@ -267,7 +259,7 @@ class DockerHarness:
             self._step("update", declared.type, declared.name, f" ({', '.join(sorted(changed))})")
         else:
             self._step("same", declared.type, declared.name)
-        old.protect, old.retain_on_delete = protect, retain
+        old.retain_on_delete = bool(options.retain_on_delete)
         return old.id, old.outputs
 
     def _create(self, declared, handler, news, options, *, step: str, detail: str = ""):
@@ -277,7 +269,6 @@ class DockerHarness:
             news,
             id="",
             outputs={},
-            protect=bool(options.protect),
             retain_on_delete=bool(options.retain_on_delete),
         )
 
@@ -317,7 +308,8 @@ def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> 
     for key, rule in rules.items():
         if key in ignored:
             continue
-        new = canonical(rule, news.get(key))
+        declared = news.get(key)
+        new = canonical(rule, rule.default if declared is None else declared)
         if new is None and rule.computed:
             continue  # left to Docker: whatever it reads back is what was asked for
         if new != canonical(rule, state.get(key)):

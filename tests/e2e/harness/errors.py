@@ -8,7 +8,3 @@ class HarnessError(Exception):
 class UnsupportedDeclaration(HarnessError):
     """A resource type, input or option the program never used before, so the harness
     does not simulate it."""
-
-
-class ProtectedResourceError(HarnessError):
-    """Pulumi refuses to delete a protected resource; so does the harness."""

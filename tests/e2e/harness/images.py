@@ -60,9 +60,11 @@ class RemoteImageHandler:
         return self._state(realized.inputs, image)
 
     def update(self, realized, news: dict, changed: set[str]) -> dict:
-        return {**realized.outputs, **news}
+        # resource_docker_image_funcs.go:134: finds the image again, then reads it.
+        return self._state(news, self.client.images.get(news["name"]))
 
     def delete(self, realized) -> None:
+        # resource_docker_image_funcs.go:190: kept when keep_locally.
         if realized.inputs["keepLocally"]:
             return
         with contextlib.suppress(docker.errors.NotFound):

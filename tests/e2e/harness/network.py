@@ -37,8 +37,19 @@ class NetworkHandler:
             attrs = self.client.api.inspect_network(network_id)
         except docker.errors.NotFound:
             return None
-        # resource_docker_network_funcs.go:175
-        return {"name": attrs["Name"], "driver": attrs["Driver"], "scope": attrs["Scope"]}
+        # resource_docker_network_funcs.go:175-196
+        return {
+            "name": attrs["Name"],
+            "labels": [{"label": k, "value": v} for k, v in (attrs.get("Labels") or {}).items()],
+            "driver": attrs["Driver"],
+            "internal": attrs["Internal"],
+            "attachable": attrs["Attachable"],
+            "ingress": attrs["Ingress"],
+            "ipv6": attrs["EnableIPv6"],
+            "ipamDriver": attrs["IPAM"]["Driver"],
+            "ipamOptions": attrs["IPAM"].get("Options") or None,
+            "scope": attrs["Scope"],
+        }
 
     def read(self, realized) -> dict | None:
         return self.read_by_id(realized.id)

@@ -6,9 +6,11 @@ kreuzwerker/terraform-provider-docker v4.5.0 (commit 5074970c, the `upstream`
 submodule of pulumi-docker 5.x) bridged to Pulumi, and whose Image is
 pulumi-docker's own provider/image.go. A row cites the schema line that
 decides it: Terraform's `ForceNew: true` makes a change a replacement; any
-other change is an update, and the provider's Update does only what
-`UPDATE_EFFECTS` says (everything else is written to the state and never
-reaches Docker).
+other change is an update, and the provider's Update does only what each
+type's `update()` does (everything else is written to the state and never
+reaches Docker). Rows for inputs the program leaves unset are there because
+Read sets them from Docker: each must read back as its default, or the
+provider would plan a change.
 
 `computed` inputs are filled in from Docker when the program leaves them
 unset (Terraform's `Computed: true`), so leaving one out shows no change; an
@@ -37,6 +39,9 @@ class Rule:
     computed: bool = False
     # Terraform sets (TypeSet) compare without order.
     unordered: bool = False
+    # What an input the program leaves unset stands for (the schema's Default,
+    # false for a bool), compared with what Read puts in the state.
+    default: object = None
 
 
 def _replace(cite: str, **kw) -> Rule:
@@ -50,7 +55,14 @@ def _update(cite: str, **kw) -> Rule:
 RULES: dict[str, dict[str, Rule]] = {
     NETWORK: {
         "name": _replace(f"{_NETWORK_GO}:29"),
+        "labels": _replace(f"{_NETWORK_GO}:32", unordered=True),
         "driver": _replace(f"{_NETWORK_GO}:44", computed=True),
+        "internal": _replace(f"{_NETWORK_GO}:56", computed=True),
+        "attachable": _replace(f"{_NETWORK_GO}:64", default=False),
+        "ingress": _replace(f"{_NETWORK_GO}:71", default=False),
+        "ipv6": _replace(f"{_NETWORK_GO}:78", default=False),
+        "ipamDriver": _replace(f"{_NETWORK_GO}:85", default="default"),
+        "ipamOptions": _replace(f"{_NETWORK_GO}:92"),
     },
     VOLUME: {
         "name": _replace(f"{_VOLUME_GO}:46", computed=True),
@@ -60,7 +72,7 @@ RULES: dict[str, dict[str, Rule]] = {
     },
     REMOTE_IMAGE: {
         "name": _replace(f"{_IMAGE_GO}:40"),
-        "keepLocally": _update(f"{_IMAGE_GO}:55"),
+        "keepLocally": _update(f"{_IMAGE_GO}:55", default=False),
     },
     # The native Image diffs its old inputs against the new ones and answers
     # every difference with an update, a new build (pulumi-docker
@@ -81,26 +93,14 @@ RULES: dict[str, dict[str, Rule]] = {
         "envs": _replace(f"{_CONTAINER_GO}:594", computed=True, unordered=True),
         "destroyGraceSeconds": _update(f"{_CONTAINER_GO}:827"),
         "logDriver": _replace(f"{_CONTAINER_GO}:891", computed=True),
+        "networkMode": _replace(f"{_CONTAINER_GO}:905", default="bridge"),
         "networksAdvanced": _replace(f"{_CONTAINER_GO}:913", unordered=True),
         "uploads": _replace(f"{_CONTAINER_GO}:991", unordered=True),
         "healthcheck": _update(f"{_CONTAINER_GO}:1045", computed=True),
-        "wait": _update(f"{_CONTAINER_GO}:79"),
+        "wait": _update(f"{_CONTAINER_GO}:79", default=False),
         "waitTimeout": _update(f"{_CONTAINER_GO}:86"),
-        "mustRun": _update(f"{_CONTAINER_GO}:122"),
+        "mustRun": _update(f"{_CONTAINER_GO}:122", default=True),
     },
-}
-
-# What the provider's Update sends to Docker; a change to any other input that
-# updates in place is only recorded in the state.
-UPDATE_EFFECTS = {
-    # resource_docker_container_funcs.go:991: starts the container when
-    # must_run goes from false to true, and sends the restart policy (with
-    # memory and CPU limits, which the program does not set).
-    CONTAINER: {"mustRun", "restart"},
-    # provider/provider.go:428: Update builds the image again.
-    IMAGE: {"imageName", "skipPush", "build"},
-    # keep_locally is read at delete (resource_docker_image_funcs.go:150).
-    REMOTE_IMAGE: set(),
 }
 
 # pulumi-docker provider/resources.go:114 (DeleteBeforeReplace: true): a

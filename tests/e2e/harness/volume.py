@@ -23,24 +23,16 @@ class VolumeHandler:
         self.client = client
 
     def check(self, inputs: Inputs) -> dict:
-        news = {"name": inputs.get("name"), "labels": inputs.get("labels")}
-        for block in inputs.blocks("labels"):
-            block.require("label")
-            block.get("value")
-            block.done()
-        news["driver"], news["driverOpts"] = inputs.get("driver"), inputs.get("driverOpts")
+        # The program sets the name only; the other inputs are compared with what
+        # Docker reads back (a volume adopted from compose has labels).
+        news = {"name": inputs.get("name"), "labels": None, "driver": None, "driverOpts": None}
         inputs.done()
         return news
 
     def create(self, news: dict, record) -> tuple[str, dict]:
-        # resource_docker_volume.go:166: VolumeCreate, which hands back the
+        # resource_docker_volume.go:278: VolumeCreate, which hands back the
         # volume of that name when one exists: a retained volume is adopted.
-        created = self.client.volumes.create(
-            name=news["name"],
-            driver=news["driver"],
-            driver_opts=news["driverOpts"],
-            labels={b["label"]: b.get("value", "") for b in news["labels"] or []},
-        )
+        created = self.client.volumes.create(name=news["name"])
         record(created.name, {**news})
         return created.name, self.read_by_name(created.name)
 

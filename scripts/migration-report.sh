@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Run by `make up` after `pulumi up`, whatever its outcome: what the app's start
+# did to the schema (its "migrations:" log lines), and the backup it wrote before
+# migrating, copied from the database's volume to backups/ with how to restore it.
+#
+# The app writes that backup inside the database container (app/api/backups.py),
+# in <data directory>/backups: a file not yet in backups/ is copied here, readable
+# by its owner only, never half-written. Prints nothing when there is nothing to say.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+BACKUP_DIR="${BACKUP_DIR:-backups}"
+resolve_all
+running() { [[ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" == true ]]; }
+
+# Every start of the container, each line once: Docker starting again an app whose
+# migration failed repeats the same lines, and the latest start may not have got
+# as far as its outcome yet.
+if docker inspect "$APP_CONTAINER" >/dev/null 2>&1; then
+    docker logs "$APP_CONTAINER" 2>&1 | grep '^migrations: ' | awk '!seen[$0]++' || true
+fi
+
+running "$DB_CONTAINER" || exit 0
+resolve_db
+in_volume="$(db_query "SHOW data_directory")/backups"
+umask 077
+mkdir -p "$BACKUP_DIR"
+for name in $(docker exec "$DB_CONTAINER" sh -c 'ls -1 "$1" 2>/dev/null' sh "$in_volume" | grep '\.dump$'); do
+    [[ -e "$BACKUP_DIR/$name" ]] && continue
+    partial="$(mktemp "$BACKUP_DIR/.$name.XXXXXX.partial")"
+    if docker exec "$DB_CONTAINER" cat "$in_volume/$name" >"$partial" && sync -- "$partial"; then
+        mv -- "$partial" "$BACKUP_DIR/$name"
+    else
+        rm -f -- "$partial"
+        die "could not copy $in_volume/$name out of '$DB_CONTAINER'; it is still there"
+    fi
+    printf 'Before migrating, the app backed up the database: %s\n' "$BACKUP_DIR/$name"
+    printf '  (also kept in the volume, in container %s: %s)\n' "$DB_CONTAINER" "$in_volume/$name"
+    printf '  To go back to it: make restore FILE=%s YES=1, then docker restart %s\n' \
+        "$BACKUP_DIR/$name" "$APP_CONTAINER"
+    printf '  (the app migrates the restored data again; README: "Changing the schema").\n'
+done

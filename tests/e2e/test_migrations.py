@@ -1,0 +1,217 @@
+"""A volume of the original docker compose project, pointed at by this stack, on a real engine:
+`up` migrates it and every row stays, or, when a migration cannot apply, `up`
+fails saying why and the database stays exactly as it was."""
+
+import io
+import os
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.harness import HarnessError
+from tests.e2e.live import wait_until
+from tests.support.schema import SCHEMA_FACTS
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ORIGINAL_INIT_SQL = REPO_ROOT / "db" / "migrations" / "0001_esquema_original.sql"
+# What the original project's users added through its API, and one deleted.
+BY_HAND = """
+    INSERT INTO usuarios (nome, email) VALUES
+        ('Ana Costa', 'ana.costa@example.com'),
+        ('Bruno Dias', 'bruno@example.com'),
+        ('Carla Souza', 'Carla.Souza@Example.com');
+    DELETE FROM usuarios WHERE email = 'bruno@example.com';
+    INSERT INTO logs (acao, mensagem, usuario_id) VALUES ('usuario_criado', 'Ana Costa', 4);
+"""
+EVERY_ROW = """
+    SELECT 'usuarios', id, nome, email, extract(epoch FROM data_criacao) FROM usuarios
+    UNION ALL
+    SELECT 'logs', id, acao, mensagem, extract(epoch FROM data_criacao) FROM logs
+    ORDER BY 1, 2
+"""
+COUNTS = "SELECT (SELECT count(*) FROM usuarios) || ' ' || (SELECT count(*) FROM logs)"
+
+
+def original_project_volume(stack, extra_sql: str = "") -> list[str]:
+    """The stack's volume as the original project leaves it: its postgres image, its
+    init.sql (0001), then users added by hand; the container is gone, the volume stays.
+    Returns every row (EVERY_ROW) as it left them."""
+    config = stack.config
+    init_sql = ORIGINAL_INIT_SQL.read_text(encoding="utf-8")
+    container = stack.docker.containers.create(
+        config.db_image,
+        name=f"{stack.prefix}original-db",
+        environment={
+            "POSTGRES_USER": config.db_user,
+            "POSTGRES_DB": config.db_name,
+            "POSTGRES_PASSWORD": config["dbPassword"],
+        },
+        volumes={config.volume_name: {"bind": "/var/lib/postgresql/data", "mode": "rw"}},
+    )
+    try:
+        # Before its first start, as compose mounts it: the entrypoint runs it on the empty volume.
+        container.put_archive("/docker-entrypoint-initdb.d", _tar("init.sql", init_sql))
+        container.start()
+        psql = ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-U", config.db_user]
+        psql += ["-d", config.db_name, "-c"]
+        # Over TCP: the server listens there only once init.sql has run.
+        wait_until(
+            lambda: container.exec_run([*psql, "SELECT 1 FROM usuarios LIMIT 1"]).exit_code == 0,
+            timeout=60,
+            what="the original project's database to be initialised",
+        )
+        result = container.exec_run([*psql, BY_HAND + extra_sql])
+        assert result.exit_code == 0, result.output.decode()
+        return container.exec_run([*psql, EVERY_ROW]).output.decode().splitlines()
+    finally:
+        container.stop(timeout=30)
+        container.remove()
+
+
+def _tar(name: str, content: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = content.encode("utf-8")
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def script(stack, name: str, *args: str, backups: Path) -> subprocess.CompletedProcess:
+    """One of scripts/, on this stack's containers, as `make up` / `make restore` run it."""
+    env = {
+        **os.environ,
+        "DB_CONTAINER": stack.container_name("db"),
+        "APP_CONTAINER": stack.container_name("app"),
+        "READER_CONTAINER": stack.container_name("reader"),
+        "VOLUME_NAME": stack.config.volume_name,
+        "BACKUP_DIR": str(backups),
+    }
+    return subprocess.run(
+        [str(REPO_ROOT / "scripts" / name), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_up_adopts_an_original_project_volume_with_every_row(make_stack, live_stack, tmp_path):
+    stack = make_stack(up=False)
+    rows_before = original_project_volume(stack)
+    stack.up()
+    stack.wait_for("/status")
+    # Same ids, names, emails and instants: the rows the original project left.
+    rows_after = [row for row in stack.psql(EVERY_ROW).splitlines() if "app_iniciada" not in row]
+    assert rows_after == rows_before
+    assert [r.split("|")[:4] for r in rows_before if r.startswith("usuarios")] == [
+        ["usuarios", "1", "João Silva", "joao@example.com"],
+        ["usuarios", "2", "Maria Santos", "maria@example.com"],
+        ["usuarios", "3", "Pedro Oliveira", "pedro@example.com"],
+        ["usuarios", "4", "Ana Costa", "ana.costa@example.com"],
+        ["usuarios", "6", "Carla Souza", "Carla.Souza@Example.com"],
+    ]
+    usuarios = stack.get("/usuarios").json()
+    assert [(u["id"], u["email"]) for u in usuarios] == [
+        (1, "joao@example.com"),
+        (2, "maria@example.com"),
+        (3, "pedro@example.com"),
+        (4, "ana.costa@example.com"),
+        (6, "Carla.Souza@Example.com"),
+    ]
+    assert stack.get("/").status_code == 200
+    assert stack.get("/logs").status_code == 200
+
+    created = stack.post("/usuarios", json={"nome": "Davi", "email": "davi@example.com"})
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] == 7
+    duplicate = stack.post("/usuarios", json={"nome": "Ana", "email": "ANA.COSTA@EXAMPLE.COM"})
+    assert duplicate.status_code == 409, duplicate.text
+
+    # Exact counts once the app's start record is in (it is written a moment after start).
+    wait_until(
+        lambda: "app_iniciada" in stack.psql("SELECT string_agg(acao, ' ') FROM logs"),
+        timeout=30,
+        what="the app's start record",
+    )
+    status = stack.get("/status").json()
+    assert f"{status['usuarios']} {status['logs']}" == stack.psql(COUNTS)
+
+    # What `make up` prints after the up: the migrations, and the backup taken before them.
+    report = script(stack, "migration-report.sh", backups=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "migrations: applied 0004_contagens" in report.stdout
+    dump = Path(re.search(r"backed up the database: (\S+\.dump)$", report.stdout, re.M)[1])
+    assert dump.parent == tmp_path and "-before-0002_" in dump.name
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"
+    assert f"make restore FILE={dump} YES=1" in report.stdout
+    again = script(stack, "migration-report.sh", backups=tmp_path).stdout
+    assert "backed up the database" not in again, "a backup already copied is announced once"
+
+    # The same schema as a volume the stack started empty.
+    assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
+
+    # Going back as the report says: the rows as they were (Davi is gone), migrated again.
+    restored = script(stack, "restore.sh", "--yes", str(dump), backups=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    stack.container("app").restart()
+    stack.wait_for("/status")
+    assert [u["id"] for u in stack.get("/usuarios").json()] == [1, 2, 3, 4, 6]
+    assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
+    assert stack.psql(
+        "SELECT string_agg(version || ':' || baseline, ' ') FROM schema_migrations"
+    ) == ("1:true 2:false 3:false 4:false")
+
+
+def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack, tmp_path):
+    # A short wait: the app exits at once, and Docker starting it again keeps it from
+    # ever being healthy.
+    stack = make_stack(up=False, startTimeoutSeconds=15)
+    original_project_volume(
+        stack, "INSERT INTO usuarios (nome, email) VALUES ('Ana C.', 'Ana.Costa@Example.com');"
+    )
+
+    with pytest.raises(HarnessError) as failure:
+        stack.up()
+
+    report = str(failure.value)
+    assert "migration 0003_email_unico_sem_caixa failed" in report
+    assert "emails that differ only in case" in report
+    assert "id 4 'ana.costa@example.com', id 7 'Ana.Costa@Example.com'" in report
+    assert "the app does not start" in report
+    # Not one row or column changed: the timestamps are still TIMESTAMP, no counters.
+    assert stack.psql("SELECT count(*) FROM usuarios") == "6"
+    assert (
+        stack.psql(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'usuarios'::regclass AND attname = 'data_criacao'"
+        )
+        == "timestamp without time zone"
+    )
+    assert (
+        stack.psql(
+            "SELECT to_regclass('contagens') IS NULL AND to_regclass('schema_migrations') IS NULL"
+        )
+        == "t"
+    )
+    with pytest.raises(requests.RequestException):
+        stack.get("/status", timeout=3)
+    # `make up` repeats it after pulumi's own error, whose log excerpt may be cut short.
+    report = script(stack, "migration-report.sh", backups=tmp_path).stdout
+    assert (
+        "migrations: FAILED, the app does not start. migration 0003_email_unico_sem_caixa" in report
+    )
+    assert "id 4 'ana.costa@example.com', id 7 'Ana.Costa@Example.com'" in report
+
+    # Resolved as the README says; Docker's next start of the app migrates.
+    stack.psql("UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
+    stack.wait_for("/status", timeout=120)
+    assert stack.psql("SELECT max(version) FROM schema_migrations") == "4"
