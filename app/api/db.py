@@ -147,8 +147,3 @@ def autocommit():
         finally:
             if not conn.closed:
                 conn.autocommit = False
-
-
-# status.py's name for autocommit(), until issue 10's status.py is merged (it
-# edits the same lines); then status.py calls autocommit() and this goes.
-single_statement = autocommit

@@ -21,7 +21,6 @@ README, "Changing the schema", says how to add a migration and resolve a failure
 
 import contextlib
 import dataclasses
-import os
 import re
 import sys
 import time
@@ -29,12 +28,11 @@ from pathlib import Path
 
 import psycopg2
 
-from api import backups, db
+from api import backups, db, settings
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "db" / "migrations"
 # Any constant unique to this app; pg_advisory_lock takes a bigint.
 LOCK_KEY = 2_061_174_401
-DEFAULT_DEADLINE_SECONDS = 120
 RETRY_PAUSE_SECONDS = 1.0
 LOG_PREFIX = "migrations: "
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
@@ -214,8 +212,9 @@ def main() -> int:
         for line in message.splitlines():
             print(f"{LOG_PREFIX}{line}", file=sys.stderr, flush=True)
 
-    directory = Path(os.environ.get("MIGRATIONS_DIR", DEFAULT_DIRECTORY))
-    deadline = float(os.environ.get("MIGRATIONS_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS))
+    start_up = settings.start_up()
+    directory = Path(start_up["migrations_dir"] or DEFAULT_DIRECTORY)
+    deadline = start_up["migrations_deadline"]
     try:
         migrations = load(directory)
         conn = connect(db.connection_settings(), deadline)

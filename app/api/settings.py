@@ -5,12 +5,15 @@ PGPASSWORD, ...), which psycopg2 reads itself, or one DATABASE_URL; the stack
 passes the password in the file named by DATABASE_PASSWORD_FILE, so it never
 sits in the container's environment. VOLUME_NAME is what the page and /status
 show. gunicorn.conf.py takes PORT, WEB_CONCURRENCY, GUNICORN_THREADS and
-ACCESS_LOG from `server()`.
+ACCESS_LOG from `server()`; the processes gunicorn runs at start-up (the
+migrations, the start record) take theirs from `start_up()`.
 """
 
 import os
 
 DEFAULT_THREADS = 2
+# How long a start-up step keeps trying to reach a database that is still starting.
+DEFAULT_START_UP_DEADLINE_SECONDS = 120
 
 
 def database(environ=os.environ) -> dict:
@@ -46,4 +49,18 @@ def server(environ=os.environ) -> dict:
         "workers": int(environ.get("WEB_CONCURRENCY", "2")),
         "threads": _threads(environ),
         "accesslog": environ.get("ACCESS_LOG") or None,
+    }
+
+
+def start_up(environ=os.environ) -> dict:
+    """What the start-up steps take: where the migrations are (None: the repository's
+    db/migrations) and how long each step waits for the database."""
+    return {
+        "migrations_dir": environ.get("MIGRATIONS_DIR"),
+        "migrations_deadline": float(
+            environ.get("MIGRATIONS_DEADLINE_SECONDS", DEFAULT_START_UP_DEADLINE_SECONDS)
+        ),
+        "start_record_deadline": float(
+            environ.get("START_RECORD_DEADLINE_SECONDS", DEFAULT_START_UP_DEADLINE_SECONDS)
+        ),
     }

@@ -11,17 +11,16 @@ then gives up with one line on stderr. A missing start record costs a line of
 the timeline; it must never cost the app, so nothing here can stop gunicorn.
 """
 
-import os
 import socket
 import sys
 import time
 
 import psycopg2
 
-from api import db
+from api import db, settings
 
 ACAO = "app_iniciada"
-DEFAULT_DEADLINE_SECONDS = 120
+
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 5.0
 MENSAGEM_PREFIX = "Aplicação iniciada no contêiner "
@@ -83,9 +82,9 @@ def record_start_with_retry(
 
 
 def main() -> int:
-    deadline = float(os.environ.get("START_RECORD_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS))
+    deadline = settings.start_up()["start_record_deadline"]
     try:
-        settings = db.connection_settings()
+        connect_with = db.connection_settings()
     except OSError as error:  # an unreadable password file
         print(f"start record: cannot read the database settings: {error}", file=sys.stderr)
         return 1
@@ -93,7 +92,7 @@ def main() -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    return 0 if record_start_with_retry(settings, container_id(), deadline, log) else 1
+    return 0 if record_start_with_retry(connect_with, container_id(), deadline, log) else 1
 
 
 if __name__ == "__main__":

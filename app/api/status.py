@@ -1,8 +1,5 @@
 """/status: is the app up, does the database answer, what does it hold."""
 
-import os
-
-import psycopg2
 from flask import Blueprint, current_app, jsonify
 
 from api import db, queries
@@ -17,14 +14,14 @@ def status():
         "database": "ok",
         "usuarios": None,
         "logs": None,
-        "volume": os.environ.get("VOLUME_NAME"),
+        "volume": current_app.config["VOLUME_NAME"],
         "version": current_app.config["VERSION"],
     }
     try:
-        with db.single_statement() as cursor:
+        with db.autocommit() as cursor:
             cursor.execute(queries.COUNTS)
             body["usuarios"], body["logs"] = cursor.fetchone()
-    except (db.DatabaseUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError):
+    except db.UNAVAILABLE:
         body.update(status="degraded", database="unavailable")
         return jsonify(body), 503
     return jsonify(body)

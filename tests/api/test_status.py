@@ -8,8 +8,8 @@ from api import __version__, create_app
 from testing.postgres_server import PostgresServer, free_port
 
 
-def test_healthy_status_reports_counts_volume_and_version(client, monkeypatch):
-    monkeypatch.setenv("VOLUME_NAME", "dados_postgres")
+def test_healthy_status_reports_counts_volume_and_version(app, client):
+    app.config["VOLUME_NAME"] = "dados_postgres"  # settings.py reads VOLUME_NAME once, at start
     response = client.get("/status")
     assert response.status_code == 200
     assert response.get_json() == {
