@@ -439,7 +439,7 @@ def test_sql_metacharacters_are_stored_verbatim_and_never_executed(client, rows,
     assert rows.query("SELECT nome, email FROM usuarios WHERE id = 4") == [(nome, email)]
     assert rows.query(
         "SELECT to_regclass('usuarios') IS NOT NULL AND to_regclass('logs') IS NOT NULL"
-    )
+    ) == [(True,)]
     assert rows.counts() == (4, 3)
     (log,) = rows.query("SELECT mensagem FROM logs WHERE usuario_id = 4")
     assert nome in log[0]
