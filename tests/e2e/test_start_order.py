@@ -6,6 +6,7 @@ each container was created, started and became healthy; a poller on the app's
 published port gives when the app first answered.
 """
 
+import contextlib
 import threading
 import time
 
@@ -46,20 +47,33 @@ class Poller:
         self._thread.join(timeout=5)
 
 
-def container_events(stack, since: float, names: dict[str, str]) -> list[tuple[float, str, str]]:
-    """(time, role, action) of the stack's containers since `since`, in order."""
-    roles = {name: role for role, name in names.items()}
-    events = stack.docker.events(
-        since=int(since) - 1, until=int(time.time()) + 1, decode=True, filters={"type": "container"}
-    )
-    found = []
-    for event in events:
-        name = event.get("Actor", {}).get("Attributes", {}).get("name")
-        if name in roles:
-            found.append(
-                (event["timeNano"] / 1e9, roles[name], event.get("Action", event["status"]))
-            )
-    return found
+class EventRecorder:
+    """(time, role, action) of the stack's containers, from Docker's live event
+    stream, subscribed before the up. Not read back afterwards with `since`: the
+    engine keeps only its last 256 events, which other stacks' health checks on a
+    shared engine overwrite within seconds."""
+
+    def __init__(self, client, names: dict[str, str]):
+        self._roles = {name: role for role, name in names.items()}
+        self._stream = client.events(decode=True, filters={"type": "container"})
+        self.events: list[tuple[float, str, str]] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with contextlib.suppress(Exception):  # the stream ends, however it ends, on close()
+            for event in self._stream:
+                name = event.get("Actor", {}).get("Attributes", {}).get("name")
+                if name in self._roles:
+                    action = event.get("Action", event.get("status"))
+                    self.events.append((event["timeNano"] / 1e9, self._roles[name], action))
+
+    def __enter__(self) -> "EventRecorder":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stream.close()
+        self._thread.join(timeout=5)
 
 
 def first(events, role: str, action: str) -> float:
@@ -71,11 +85,15 @@ def first(events, role: str, action: str) -> float:
 def test_start_order_and_no_restarts(make_stack):
     stack = make_stack(up=False)
     names = {role: stack.container_name(role) for role in ROLES}
-    started = time.time()
-    with Poller(stack.url + "/status") as poller:
+    with EventRecorder(stack.docker, names) as recorder, Poller(stack.url + "/status") as poller:
         stack.up()
-        wait_until(lambda: poller.answers, timeout=10, what="the poller to see the app answer")
-    events = container_events(stack, started, names)
+        wait_until(lambda: poller.answers, timeout=60, what="the poller to see the app answer")
+        wait_until(
+            lambda: ("reader", "start") in [(r, a) for _, r, a in recorder.events],
+            timeout=60,
+            what="Docker's event for the reader's start",
+        )
+    events = list(recorder.events)
 
     db_healthy = first(events, "db", "health_status: healthy")
     assert first(events, "db", "start") < db_healthy
@@ -101,6 +119,6 @@ def test_start_order_and_no_restarts(make_stack):
     assert not errors, errors
 
     # Started after the app was healthy, the reader never saw it unavailable.
-    wait_until(lambda: "GET /logs" in stack.logs("reader"), timeout=15, what="a full reader cycle")
+    wait_until(lambda: "GET /logs" in stack.logs("reader"), timeout=60, what="a full reader cycle")
     reads = [line for line in stack.logs("reader").splitlines() if " GET " in line]
     assert reads and all(" status=200 " in line for line in reads), reads
