@@ -20,14 +20,30 @@ pytestmark = pytest.mark.e2e
 TROUBLE = ("die", "kill", "oom", "restart", "health_status: unhealthy")
 
 
-class Poller:
-    """GETs url every 50 ms in a thread, recording (time, status) of every answer."""
+class Watcher:
+    """Runs the subclass's _run in a thread from entering the `with` to leaving
+    it, which calls the subclass's _halt to make _run end."""
+
+    def __init__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._halt()
+        self._thread.join(timeout=5)
+
+
+class Poller(Watcher):
+    """GETs url every 50 ms, recording (time, status) of every answer."""
 
     def __init__(self, url: str):
+        super().__init__()
         self.url = url
         self.answers: list[tuple[float, int]] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -38,26 +54,21 @@ class Poller:
                 pass  # nothing listens yet: exactly what is expected before the app starts
             self._stop.wait(0.05)
 
-    def __enter__(self) -> "Poller":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def _halt(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
 
 
-class EventRecorder:
+class EventRecorder(Watcher):
     """(time, role, action) of the stack's containers, from Docker's live event
     stream, subscribed before the up. Not read back afterwards with `since`: the
     engine keeps only its last 256 events, which other stacks' health checks on a
     shared engine overwrite within seconds."""
 
     def __init__(self, client, names: dict[str, str]):
+        super().__init__()
         self._roles = {name: role for role, name in names.items()}
         self._stream = client.events(decode=True, filters={"type": "container"})
         self.events: list[tuple[float, str, str]] = []
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         with contextlib.suppress(Exception):  # the stream ends, however it ends, on close()
@@ -67,13 +78,8 @@ class EventRecorder:
                     action = event.get("Action", event.get("status"))
                     self.events.append((event["timeNano"] / 1e9, self._roles[name], action))
 
-    def __enter__(self) -> "EventRecorder":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def _halt(self) -> None:
         self._stream.close()
-        self._thread.join(timeout=5)
 
 
 def first(events, role: str, action: str) -> float:
