@@ -7,6 +7,7 @@ they compare must not move because of any other test. Every check of what was
 kept reads the database itself (psql in its container), not the app.
 """
 
+import datetime
 import threading
 import time
 import uuid
@@ -50,7 +51,22 @@ def serving(stack):
         if container.status != "running":
             container.start()
     stack.wait_healthy("db")
+    if started_at(stack, "db") > started_at(stack, "app"):
+        # The database restarted under the app: each worker's pool still holds a
+        # connection to the old server, which costs that worker one 503 (README,
+        # "Timeouts"; the stopped-database test proves the recovery). The next
+        # test, about something else, starts from fresh pools.
+        stack.container("app").restart(timeout=10)
+        stack.wait_healthy("app", timeout=DEADLINE_SECONDS)
     stack.wait_for("/status")
+
+
+def started_at(stack, role: str) -> datetime.datetime:
+    """When the container last started; Docker gives nanoseconds, Python keeps microseconds."""
+    text = stack.container(role).attrs["State"]["StartedAt"]
+    seconds, _, fraction = text.removesuffix("Z").partition(".")
+    microseconds = int((fraction + "000000")[:6])
+    return datetime.datetime.fromisoformat(seconds) + datetime.timedelta(microseconds=microseconds)
 
 
 def counts(stack) -> tuple[int, int]:
