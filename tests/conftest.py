@@ -9,6 +9,10 @@ import pytest
 from api import create_app
 from testing.postgres_server import PostgresServer, autocommit_cursor, find_bindir
 
+# The Docker engine and stack fixtures, and the swarm's: tests/e2e and the suite's
+# own tests in tests/suite use them.
+pytest_plugins = ["tests.e2e.fixtures", "tests.swarm.fixtures"]
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip when a real part is missing, except under CI, where it must be there."""

@@ -32,7 +32,8 @@ from schemathesis.specs.openapi.checks import (
 from api.openapi import PATHS
 from testing.gunicorn_server import gunicorn_app
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "100"))
+DEFAULT_MAX_EXAMPLES = 100  # README, "Reliability"
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -51,7 +52,10 @@ def _runs():
                 yield pytest.param(path, method, mode, id=f"{method.upper()} {path} {mode.value}")
 
 
-@pytest.mark.parametrize(("path", "method", "mode"), list(_runs()))
+RUNS = list(_runs())
+
+
+@pytest.mark.parametrize(("path", "method", "mode"), RUNS)
 def test_no_request_gets_a_5xx_or_a_response_the_document_does_not_allow(
     postgres_server, database, path, method, mode
 ):

@@ -24,6 +24,9 @@ HAND_ADDED = [
     ("Bruno Dias", "bruno@example.com"),
     ("Carla Souza", "Carla.Souza@Example.com"),
 ]
+# Docker restarting a container whose migration fails, and app starts at once.
+FAILING_STARTS = 3
+RACING_STARTS = 6
 EVERY_ROW = """
     SELECT 'usuarios', id, nome || ' ' || email || ' ' || extract(epoch FROM data_criacao)
     FROM usuarios
@@ -233,7 +236,7 @@ def test_retries_of_the_same_data_write_one_backup(postgres_server, new_database
         "INSERT INTO usuarios (nome, email) VALUES ('B', 'BRUNO@x.com'), ('b', 'bruno@X.com')",
     )
     before = set(backup_files(postgres_server))
-    for _ in range(3):  # Docker restarting a container whose migration fails
+    for _ in range(FAILING_STARTS):
         with pytest.raises(migrations.MigrationError):
             migrate(postgres_server, name)
     written = set(backup_files(postgres_server)) - before
@@ -275,7 +278,7 @@ def test_a_database_migrated_by_a_newer_app_is_left_alone(postgres_server, datab
 
 def test_starts_that_race_apply_each_migration_exactly_once(postgres_server, new_database):
     name = original_project_volume(postgres_server, new_database())
-    starts = 6
+    starts = RACING_STARTS
     barrier = threading.Barrier(starts)
     applied: list[list[str]] = []
     errors: list[BaseException] = []

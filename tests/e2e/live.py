@@ -7,7 +7,7 @@ a test can never touch a user's `dados_postgres` or `app-flask`. The
 `StackFactory` makes them and, at the end, removes everything carrying its
 session prefix, whatever state the tests left.
 
-The conftest turns these into fixtures; see tests/e2e/README.md.
+tests/e2e/fixtures.py turns these into fixtures; see tests/e2e/README.md.
 """
 
 import io

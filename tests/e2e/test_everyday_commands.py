@@ -4,10 +4,14 @@ its isolated containers by the environment (never at the user's)."""
 import os
 import signal
 import subprocess
-import time
+import threading
+from collections import Counter
 from pathlib import Path
 
+from tests.e2e.live import ROLES, wait_until
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TAIL = 5
 
 
 def stack_env(stack) -> dict:
@@ -68,20 +72,37 @@ def test_psql_runs_sql_on_the_stack_database(live_stack):
 
 def test_logs_follows_all_three_containers_with_their_names(live_stack):
     live_stack.wait_for("/status")
+    names = {live_stack.container_name(role) for role in ROLES}
+    reader = live_stack.container_name("reader")
     process = subprocess.Popen(
         ["make", "--no-print-directory", "logs"],
         cwd=REPO_ROOT,
-        env={**stack_env(live_stack), "TAIL": "5"},
+        env={**stack_env(live_stack), "TAIL": str(TAIL)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, to stop it and its children
     )
+    lines: list[str] = []
+
+    def collect() -> None:
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=collect, daemon=True).start()
+
+    def prefixes() -> Counter:
+        return Counter(line.split(" | ", 1)[0].strip() for line in list(lines) if " | " in line)
+
     try:
-        time.sleep(3)  # the reader writes a line a second (FAST_SETTINGS): following shows it
+        # More reader lines than the TAIL it started with: it is following, and the
+        # reader writes a line a second (FAST_SETTINGS), so this comes soon.
+        wait_until(
+            lambda: names <= set(prefixes()) and prefixes()[reader] > TAIL,
+            timeout=60,
+            what=f"make logs to show all three containers and follow {reader}",
+        )
         assert process.poll() is None, "make logs should keep following"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        output, _ = process.communicate(timeout=10)
-    prefixes = {line.split(" | ", 1)[0].strip() for line in output.splitlines() if " | " in line}
-    assert {live_stack.container_name(role) for role in ("db", "app", "reader")} <= prefixes
+        process.wait(timeout=10)

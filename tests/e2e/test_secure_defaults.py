@@ -1,20 +1,33 @@
 """Secure defaults of the running stack, each checked where an attacker or a
-curious user would look: outputs, the repository, labels, environments, HTTP
-responses, logs, the image's layers, published ports, the app's user.
+curious user would look: outputs, the state, the project's files, inspect
+output, HTTP responses, logs, the image's layers, published ports, the app's
+user.
 
-Read-only, on the session's live_stack (tests/program/test_secure_defaults.py
-checks what the program declares).
+Every search for the password starts from the `password` fixture, which first
+shows that this password did reach both containers and is the one in use: a
+search that finds nothing then means the password is not there, not that it
+never went anywhere.
+
+Read-only on the session's live_stack, except the image snapshot the layer
+search is checked against (tests/program/test_secure_defaults.py checks what
+the program declares).
 """
 
-import subprocess
+import json
+import os
 import tarfile
 import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
 
 import pytest
 
 from infra.config import PASSWORD_KEY
-from tests.e2e.harness import PROJECT_ROOT
-from tests.e2e.live import ROLES
+from infra.stack import PASSWORD_FILE
+from tests.e2e.harness import IMAGE, PROJECT_ROOT
+from tests.e2e.live import ROLES, read_file
+from tests.support.program import plain_strings
 
 pytestmark = pytest.mark.e2e
 
@@ -34,11 +47,63 @@ REQUESTS = [
 ]
 
 
+# Written by tools, never by `make up` or the program: git, pip, pytest, ruff
+# and `make bench` (whose bench/.work holds a whole PostgreSQL data directory).
+NOT_WRITTEN_BY_THE_STACK = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+BENCH_WORK = PROJECT_ROOT / "bench" / ".work"
+
+
 @pytest.fixture(scope="module")
 def password(live_stack) -> str:
+    """The stack's password, once shown to be in both containers and in use."""
     secret = live_stack.config[PASSWORD_KEY]
     assert len(secret) >= 16  # an empty or short one would "match" nothing by luck
+    for role in ("db", "app"):
+        content, _, _ = read_file(live_stack.container(role), PASSWORD_FILE)
+        assert content.decode() == secret, role
+    # The app read it from its file and the database accepted it.
+    assert live_stack.get("/status").json()["database"] == "ok"
     return secret
+
+
+def project_files(roots: Iterable[Path]) -> Iterator[Path]:
+    for root in roots:
+        for directory, subdirectories, files in os.walk(root):
+            subdirectories[:] = [
+                d
+                for d in subdirectories
+                if d not in NOT_WRITTEN_BY_THE_STACK and Path(directory, d) != BENCH_WORK
+            ]
+            for name in files:
+                yield Path(directory, name)
+
+
+def files_holding(archive: IO[bytes], needle: bytes, where: str = "") -> list[str]:
+    """The files of a tar archive that hold needle, looking into the tar archives
+    inside it too (an image's layers), compressed or not."""
+    found = []
+    with tarfile.open(fileobj=archive, mode="r:*") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            content = tar.extractfile(member)
+            try:
+                found += files_holding(content, needle, f"{where}{member.name}/")
+                continue
+            except tarfile.TarError:
+                content.seek(0)
+            if needle in content.read():
+                found.append(where + member.name)
+    return found
+
+
+def saved_image_files_holding(image, needle: bytes) -> list[str]:
+    """What `docker save` of the image holds, searched file by file in every layer."""
+    with tempfile.TemporaryFile() as saved:
+        for chunk in image.save(named=False):
+            saved.write(chunk)
+        saved.seek(0)
+        return files_holding(saved, needle)
 
 
 @pytest.fixture(scope="module")
@@ -50,24 +115,41 @@ def test_the_password_is_in_no_stack_output(live_stack, password):
     assert password not in repr(live_stack.outputs)
 
 
-def test_the_password_is_in_no_file_of_the_repository(password):
-    # git grep reads tracked and untracked files alike (ignored ones, such as
-    # .venv and the passphrase, are not the program's source).
-    found = subprocess.run(
-        ["git", "grep", "--untracked", "-I", "-l", "-F", "-e", password],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert found.returncode == 1, f"found in: {found.stdout}"  # 1: no match, 2+: an error
+def test_the_state_holds_the_password_only_as_a_secret(live_stack, password):
+    # What Pulumi would keep in its state, as the harness keeps it: each resource's
+    # inputs, where only values marked secret are encrypted, and its outputs, where
+    # an output is encrypted when the input of the same name held a secret.
+    in_secrets = []
+    for resource in live_stack.run.resources.values():
+        assert not [text for text in plain_strings(resource.inputs) if password in text]
+        for key, value in resource.outputs.items():
+            if password not in repr(resource.inputs.get(key)):
+                assert password not in repr(value), f"{resource.name}: output {key}"
+        if password in repr(resource.inputs):
+            in_secrets.append(resource.name)
+    # The search sees the password where it does go, as a secret, or it proves nothing.
+    assert sorted(in_secrets) == ["app-flask", "db-postgres"]
 
 
-def test_the_password_is_in_no_label_env_or_command_of_any_container(live_stack, password):
+def test_the_password_is_in_no_file_of_the_project_or_the_build_context(live_stack, password):
+    # Tracked, untracked and ignored files alike: what `make up` writes
+    # (Pulumi.<stack>.yaml, .pulumi-passphrase) and whatever the program might.
+    contexts = [
+        PROJECT_ROOT / image.inputs["build"]["context"] for image in live_stack.run.of_type(IMAGE)
+    ]
+    assert contexts == [PROJECT_ROOT / "app"]
+    needle = password.encode()
+    holding = {
+        str(path)
+        for path in project_files([PROJECT_ROOT, *contexts])
+        if path.is_file() and needle in path.read_bytes()
+    }
+    assert holding == set()
+
+
+def test_the_password_is_in_no_inspect_output_of_any_container(live_stack, password):
     for role in ROLES:
-        attrs = live_stack.container(role).attrs
-        config = attrs["Config"]
-        visible = [config.get("Labels"), config.get("Env"), config.get("Cmd"), attrs["Args"]]
-        assert password not in repr(visible), role
+        assert password not in json.dumps(live_stack.container(role).attrs), role
 
 
 def test_the_password_is_in_no_response_and_no_log(live_stack, password, responses):
@@ -82,15 +164,17 @@ def test_the_password_is_in_no_layer_or_history_of_the_app_image(live_stack, pas
     image = live_stack.docker.images.get(live_stack.image)
     for layer in image.history():
         assert password not in layer.get("CreatedBy", "")
-    needle = password.encode()
-    with tempfile.TemporaryFile() as saved:
-        for chunk in image.save(named=False):
-            saved.write(chunk)
-        saved.seek(0)
-        with tarfile.open(fileobj=saved) as outer:
-            for member in outer.getmembers():
-                if member.isfile():
-                    assert needle not in outer.extractfile(member).read(), member.name
+    assert saved_image_files_holding(image, password.encode()) == []
+
+    # The same search over a snapshot of the running app container, whose top
+    # layer holds the password file, finds it there and only there.
+    snapshot = live_stack.container("app").commit(repository=f"{live_stack.prefix}leak-probe")
+    try:
+        found = saved_image_files_holding(snapshot, password.encode())
+    finally:
+        live_stack.docker.images.remove(snapshot.id, noprune=False)
+    in_layer = PASSWORD_FILE.lstrip("/")
+    assert [path[-len(in_layer) :] for path in found] == [in_layer], found
 
 
 def test_the_database_port_is_not_published(live_stack):

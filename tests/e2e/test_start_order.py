@@ -6,6 +6,7 @@ each container was created, started and became healthy; a poller on the app's
 published port gives when the app first answered.
 """
 
+import contextlib
 import threading
 import time
 
@@ -19,14 +20,30 @@ pytestmark = pytest.mark.e2e
 TROUBLE = ("die", "kill", "oom", "restart", "health_status: unhealthy")
 
 
-class Poller:
-    """GETs url every 50 ms in a thread, recording (time, status) of every answer."""
+class Watcher:
+    """Runs the subclass's _run in a thread from entering the `with` to leaving
+    it, which calls the subclass's _halt to make _run end."""
+
+    def __init__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._halt()
+        self._thread.join(timeout=5)
+
+
+class Poller(Watcher):
+    """GETs url every 50 ms, recording (time, status) of every answer."""
 
     def __init__(self, url: str):
+        super().__init__()
         self.url = url
         self.answers: list[tuple[float, int]] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -37,40 +54,32 @@ class Poller:
                 pass  # nothing listens yet: exactly what is expected before the app starts
             self._stop.wait(0.05)
 
-    def __enter__(self) -> "Poller":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def _halt(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
 
 
-class EventRecorder:
-    """Docker's container events for the stack's containers, recorded live while the
-    stack comes up: the engine keeps only its last 256 events, which health checks
-    of other stacks on a busy engine would push out before they could be read back."""
+class EventRecorder(Watcher):
+    """(time, role, action) of the stack's containers, from Docker's live event
+    stream, subscribed before the up. Not read back afterwards with `since`: the
+    engine keeps only its last 256 events, which other stacks' health checks on a
+    shared engine overwrite within seconds."""
 
-    def __init__(self, docker_client, names: dict[str, str]):
+    def __init__(self, client, names: dict[str, str]):
+        super().__init__()
         self._roles = {name: role for role, name in names.items()}
-        self._stream = docker_client.events(decode=True, filters={"type": "container"})
+        self._stream = client.events(decode=True, filters={"type": "container"})
         self.events: list[tuple[float, str, str]] = []
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        for event in self._stream:
-            name = event.get("Actor", {}).get("Attributes", {}).get("name")
-            if name in self._roles:
-                action = event.get("Action", event.get("status"))
-                self.events.append((event["timeNano"] / 1e9, self._roles[name], action))
+        with contextlib.suppress(Exception):  # the stream ends, however it ends, on close()
+            for event in self._stream:
+                name = event.get("Actor", {}).get("Attributes", {}).get("name")
+                if name in self._roles:
+                    action = event.get("Action", event.get("status"))
+                    self.events.append((event["timeNano"] / 1e9, self._roles[name], action))
 
-    def __enter__(self) -> "EventRecorder":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def _halt(self) -> None:
         self._stream.close()
-        self._thread.join(timeout=5)
 
 
 def first(events, role: str, action: str) -> float:
@@ -84,8 +93,13 @@ def test_start_order_and_no_restarts(make_stack):
     names = {role: stack.container_name(role) for role in ROLES}
     with EventRecorder(stack.docker, names) as recorder, Poller(stack.url + "/status") as poller:
         stack.up()
-        wait_until(lambda: poller.answers, timeout=10, what="the poller to see the app answer")
-    events = recorder.events
+        wait_until(lambda: poller.answers, timeout=60, what="the poller to see the app answer")
+        wait_until(
+            lambda: ("reader", "start") in [(r, a) for _, r, a in recorder.events],
+            timeout=60,
+            what="Docker's event for the reader's start",
+        )
+    events = list(recorder.events)
 
     db_healthy = first(events, "db", "health_status: healthy")
     assert first(events, "db", "start") < db_healthy
@@ -111,6 +125,6 @@ def test_start_order_and_no_restarts(make_stack):
     assert not errors, errors
 
     # Started after the app was healthy, the reader never saw it unavailable.
-    wait_until(lambda: "GET /logs" in stack.logs("reader"), timeout=15, what="a full reader cycle")
+    wait_until(lambda: "GET /logs" in stack.logs("reader"), timeout=60, what="a full reader cycle")
     reads = [line for line in stack.logs("reader").splitlines() if " GET " in line]
     assert reads and all(" status=200 " in line for line in reads), reads

@@ -11,7 +11,7 @@ run the program and wait for its outputs. One process can run it many times.
 import dataclasses
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pulumi
 
@@ -40,6 +40,20 @@ def unwrap_secrets(value):
     if isinstance(value, list):
         return [unwrap_secrets(item) for item in value]
     return value
+
+
+def plain_strings(value) -> Iterator[str]:
+    """Every string in a tree of inputs or outputs, leaving out what Pulumi marks secret."""
+    if is_secret(value):
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from plain_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from plain_strings(item)
+    elif isinstance(value, str):
+        yield value
 
 
 @dataclasses.dataclass

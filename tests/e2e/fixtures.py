@@ -10,7 +10,9 @@
   config or need a fresh database.
 - `stack_factory` (session): the same for longer-lived stacks (module fixtures).
 
-The LiveStack API is in tests/e2e/live.py and tests/e2e/README.md.
+The LiveStack API is in tests/e2e/live.py and tests/e2e/README.md. A plugin
+(tests/conftest.py registers it) rather than tests/e2e's conftest: the suite's
+own tests of these fixtures, in tests/suite, use them too.
 """
 
 from pathlib import Path
@@ -25,9 +27,13 @@ HERE = Path(__file__).resolve().parent
 # tryfirst: before `-m` deselects by marks.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    # Everything under tests/e2e needs the engine; `-m "not e2e"` must leave it all out.
+    # Everything under tests/e2e, and any test elsewhere that uses the engine,
+    # needs the engine: `-m "not e2e"` must leave it all out.
     for item in items:
-        if HERE in Path(item.fspath).resolve().parents and not item.get_closest_marker("e2e"):
+        needs_engine = HERE in Path(item.fspath).resolve().parents or (
+            "docker_engine" in getattr(item, "fixturenames", ())
+        )
+        if needs_engine and not item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.e2e)
 
 

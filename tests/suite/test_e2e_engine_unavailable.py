@@ -14,7 +14,7 @@ from tests.e2e.harness import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
-ANY_E2E_TEST = "tests/e2e/test_declared_stack.py::test_names_are_isolated_from_a_real_stack"
+ANY_E2E_TEST = "tests/e2e/test_declared_stack.py::test_the_app_finds_the_database_by_its_alias"
 
 
 def run_without_engine(tmp_path, ci: str | None) -> subprocess.CompletedProcess:
