@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import tarfile
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import docker
@@ -28,6 +27,7 @@ from infra.stack import public_url
 from testing.postgres_server import free_port
 from tests.e2e.harness import CONTAINER, IMAGE, PROJECT_ROOT, REMOTE_IMAGE, DockerHarness
 from tests.support.program import ProgramRun, run_program
+from tests.support.waiting import WaitTimeout, wait_for
 
 STANDINS_HINT = "build the local stand-ins: bash .ci/images/build-standins.sh"
 DOCKERD_HINT = "start one: bash .ci/start-dockerd.sh"
@@ -142,15 +142,11 @@ def read_file(container, path: str) -> tuple[bytes, int, int]:
 def wait_until(
     predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.2
 ) -> object:
-    """The first truthy value of predicate(), or a failure saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}", pytrace=False)
-        time.sleep(interval)
+    """The first truthy value of predicate(), or a test failure saying what did not happen."""
+    try:
+        return wait_for(predicate, timeout, what, interval)
+    except WaitTimeout as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 # -- config ------------------------------------------------------------------------

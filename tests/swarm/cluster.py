@@ -26,7 +26,7 @@ import queue
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ import requests
 
 from testing.postgres_server import free_port
 from tests.e2e.live import sweep, unavailable
+from tests.support.waiting import WaitTimeout, wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_ROOT / ".ci/images/build-swarm-images.sh"
@@ -59,22 +60,6 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # (5 s) and its node-down grace period (a few heartbeats).
 ENGINE_TIMEOUT = 90
 READY_TIMEOUT = 120
-
-
-class ClusterTimeout(AssertionError):
-    pass
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.5):
-    """The first truthy value of predicate(); ClusterTimeout saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise ClusterTimeout(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
 
 
 @dataclass
@@ -328,7 +313,7 @@ class SwarmCluster:
 
         try:
             outcome = wait_for(answers, timeout, f"dockerd in {node.name}")
-        except ClusterTimeout as error:
+        except WaitTimeout as error:
             outcome = str(error)
         if outcome != "ok":
             reason = (
@@ -364,7 +349,7 @@ class SwarmCluster:
 
         try:
             wait_for(answers, ENGINE_TIMEOUT, f"the registry on {self.registry_url}")
-        except ClusterTimeout as error:
+        except WaitTimeout as error:
             log = self._registry_container.logs(tail=20).decode("utf-8", errors="replace")
             unavailable(f"the swarm's registry did not start ({error}); its log:\n{log}")
 
@@ -469,8 +454,8 @@ class SwarmCluster:
 
         try:
             wait_for(ready, timeout, f"{count} ready nodes")
-        except ClusterTimeout as error:
-            raise ClusterTimeout(f"{error}; the manager sees {self._states_or_error()}") from None
+        except WaitTimeout as error:
+            raise WaitTimeout(f"{error}; the manager sees {self._states_or_error()}") from None
 
     def wait_state(self, node: Node | str, state: str, timeout: float = READY_TIMEOUT) -> None:
         """Until the manager sees the node in this state ("ready", "down"). Asks the
