@@ -8,6 +8,7 @@ stack transformation to see each resource's options, and `runtime.test` to
 run the program and wait for its outputs. One process can run it many times.
 """
 
+import asyncio
 import dataclasses
 import hashlib
 import threading
@@ -146,6 +147,8 @@ def run_program(
         pulumi.runtime.register_stack_transformation(_record_options)
         _transformation_registered.set()
 
+    _quiet_unretrieved_failures()
+
     @pulumi.runtime.test
     def program():
         run.config = stack_config.load()
@@ -154,6 +157,22 @@ def run_program(
 
     program()
     return run
+
+
+def _quiet_unretrieved_failures() -> None:
+    """A failed run reaches the caller as an exception; the mock runtime leaves the same
+    error in futures nobody awaits, which asyncio would print, one by one, at exit."""
+    try:
+        loop = asyncio.get_event_loop()  # the loop the Pulumi SDK runs the program on
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+
+    def handler(loop, context):
+        if context.get("message") != "Future exception was never retrieved":
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 def _config_text(value: object) -> str:
