@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from api import protocol_errors, settings
+from desafio2 import protocol_errors, settings
 
 # gunicorn's own refusals (400, 414, 431) answer in JSON, as the app's errors do.
 protocol_errors.install()
@@ -13,7 +13,7 @@ _server = settings.server()
 bind = _server["bind"]
 workers = _server["workers"]
 # Threads let a worker keep connections alive and overlap database round trips;
-# each thread may hold one pooled database connection (api/db.py).
+# each thread may hold one pooled database connection (desafio2/db.py).
 worker_class = "gthread"
 threads = _server["threads"]
 timeout = 30
@@ -35,16 +35,16 @@ def when_ready(server):
     # The master is ready once per container start (workers come and go), so
     # this records each start exactly once: the page's persistence timeline.
     # A separate process, never waited for: a database that is not up yet must
-    # neither delay nor stop the app (api/startup.py retries, then gives up).
-    subprocess.Popen(**_module("api.startup"))
+    # neither delay nor stop the app (desafio2/startup.py retries, then gives up).
+    subprocess.Popen(**_module("desafio2.startup"))
 
 
 def on_starting(server):
     # Before the master listens: no request reaches a schema that is not
     # current. A process of its own, like the start record, so that the master
     # forks its workers with no database connection behind it. Concurrent
-    # starts are serialised by an advisory lock (api/migrations.py).
-    if subprocess.run(**_module("api.migrations"), check=False).returncode != 0:
+    # starts are serialised by an advisory lock (desafio2/migrations.py).
+    if subprocess.run(**_module("desafio2.migrations"), check=False).returncode != 0:
         # gunicorn prints this and exits 1; the runner's log above says why.
         raise RuntimeError("the database schema could not be migrated; the app does not start")
 

@@ -65,7 +65,7 @@ PACKAGES = {
     "gunicorn": "gunicorn",
     "flask": "Flask and Werkzeug",
     "werkzeug": "Flask and Werkzeug",
-    "api": "the app (app/api/)",
+    "desafio2": "the app (app/desafio2/)",
     "psycopg2": "psycopg2",
 }
 OTHER_PACKAGE = "Python's standard library (threads, selectors, logging, ...)"

@@ -71,7 +71,7 @@ def app_server(dsn: dict, workdir: Path, extra_env: dict | None = None):
         "gunicorn.conf.py",
         "--bind",
         f"127.0.0.1:{port}",
-        "api:create_app()",
+        "desafio2:create_app()",
     ]
     with _running(command, APP_DIR, env, workdir / f"app-{dsn['dbname']}.log", port) as server:
         yield server

@@ -23,7 +23,7 @@ from infra.config import StackConfig
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_SQL = (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")
 READER_SCRIPT = (REPO_ROOT / "reader" / "leitor.sh").read_text(encoding="utf-8")
-# The app applies them at its start (app/api/migrations.py); uploaded rather than
+# The app applies them at its start (app/desafio2/migrations.py); uploaded rather than
 # built into the image, whose build context is app/ alone.
 MIGRATIONS = {
     path.name: path.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 # did to the schema (its "migrations:" log lines), and the backup it wrote before
 # migrating, copied from the database's volume to backups/ with how to restore it.
 #
-# The app writes that backup inside the database container (app/api/backups.py),
+# The app writes that backup inside the database container (app/desafio2/backups.py),
 # in <data directory>/backups: a file not yet in backups/ is copied here, readable
 # by its owner only, never half-written. Prints nothing when there is nothing to say.
 set -euo pipefail

@@ -2,7 +2,7 @@
 on a free port of 127.0.0.1, for tests that need real HTTP: chunked bodies,
 requests gunicorn refuses itself, a fuzzer speaking to a socket.
 
-The config records each start in `logs` (api/startup.py) a moment after the
+The config records each start in `logs` (desafio2/startup.py) a moment after the
 server is up: tests that count rows count usuarios, or logs about a usuario.
 """
 
@@ -32,7 +32,7 @@ def gunicorn_app(dsn: dict):
         # The command line wins over the config: loopback only, no access log.
         f"--bind=127.0.0.1:{port}",
         "--access-logfile=/dev/null",
-        "api:create_app()",
+        "desafio2:create_app()",
     ]
     process = subprocess.Popen(command, cwd=APP_DIR, env=env)
     url = f"http://127.0.0.1:{port}"

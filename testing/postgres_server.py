@@ -152,11 +152,11 @@ class PostgresServer:
 
     def load_template(self, name: str = "aplicacao_template") -> str:
         """A database built as the app's start builds an empty one (every migration of
-        db/migrations, the seed rows included, by `python -m api.migrations`), to copy
+        db/migrations, the seed rows included, by `python -m desafio2.migrations`), to copy
         from; returns its name."""
         self.create_empty_database(name)
         migrated = subprocess.run(
-            [sys.executable, "-m", "api.migrations"],
+            [sys.executable, "-m", "desafio2.migrations"],
             cwd=APP_DIR,
             env={**os.environ, **libpq_env(self.dsn(name))},
             capture_output=True,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from api import create_app
+from desafio2 import create_app
 from testing.postgres_server import PostgresServer, autocommit_cursor, find_bindir
 
 # The Docker engine and stack fixtures, and the swarm's: tests/e2e and the suite's

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.openapi import PATHS
+from desafio2.openapi import PATHS
 from testing.gunicorn_server import gunicorn_app
 
 DEFAULT_MAX_EXAMPLES = 100  # README, "Reliability"

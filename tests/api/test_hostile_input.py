@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from api import MAX_BODY_BYTES
+from desafio2 import MAX_BODY_BYTES
 from testing.gunicorn_server import gunicorn_app
 
 JSON = "application/json"

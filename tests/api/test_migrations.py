@@ -1,4 +1,4 @@
-"""The start-up migrations (app/api/migrations.py, db/migrations/) on a real PostgreSQL:
+"""The start-up migrations (app/desafio2/migrations.py, db/migrations/) on a real PostgreSQL:
 an empty database, a volume of the original project, this stack's earlier ones,
 a migration that fails, and starts that race."""
 
@@ -11,7 +11,7 @@ import psycopg2.errors
 import pytest
 import requests
 
-from api import backups, migrations
+from desafio2 import backups, migrations
 from testing.gunicorn_server import gunicorn_app
 from testing.postgres_server import autocommit_cursor
 from tests.support.schema import schema_facts

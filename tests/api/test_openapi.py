@@ -6,8 +6,8 @@ import pytest
 import schemathesis
 from openapi_schema_validator import OAS30Validator
 
-from api import create_app
-from api.openapi import JSON
+from desafio2 import create_app
+from desafio2.openapi import JSON
 from testing.postgres_server import free_port
 
 # The HTML page at / is for people (the page blueprint), not API clients.

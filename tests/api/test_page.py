@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from api import create_app, queries, startup
-from api.errors import ENGLISH
-from api.page.messages import MENSAGENS, NOT_FROM_THE_FORM
+from desafio2 import create_app, queries, startup
+from desafio2.errors import ENGLISH
+from desafio2.page.messages import MENSAGENS, NOT_FROM_THE_FORM
 from testing.postgres_server import free_port
 
 NOVO = {"nome": "Ana Costa", "email": "ana@example.com"}
@@ -106,7 +106,7 @@ def test_page_shows_the_stack_health(app, client):
 
 
 def test_page_shows_only_the_latest_users_when_there_are_many(client, rows, monkeypatch):
-    monkeypatch.setattr("api.page.data.USUARIOS_SHOWN", 2)
+    monkeypatch.setattr("desafio2.page.data.USUARIOS_SHOWN", 2)
     response = client.get("/")
     usuarios = text_of(response, "usuarios")
     assert "Mostrando os 2 mais recentes de 3" in usuarios

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from api import db, queries
-from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from desafio2 import db, queries
+from desafio2.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 # db/migrations/0001 seeds 3 users and 2 logs.

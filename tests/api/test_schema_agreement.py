@@ -4,9 +4,9 @@ and the page bounds are the ones pagination enforces. No database needed."""
 
 import pytest
 
-from api import create_app, pagination
-from api.errors import ApiError
-from api.validation import new_usuario
+from desafio2 import create_app, pagination
+from desafio2.errors import ApiError
+from desafio2.validation import new_usuario
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from api import startup
+from desafio2 import startup
 from testing.gunicorn_server import wait_until_serving
 from testing.postgres_server import free_port
 
@@ -39,7 +39,7 @@ def app_environment(dsn: dict, tmp_path: Path, **extra: str) -> dict:
 
 def run_recorder(env: dict, timeout: float = DEADLINE_SECONDS) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "api.startup"],
+        [sys.executable, "-m", "desafio2.startup"],
         cwd=APP_DIR,
         env=env,
         capture_output=True,
@@ -65,7 +65,7 @@ def test_recorder_waits_for_a_database_that_is_not_there_yet(
     late = f"{database}_late"
     env = app_environment(postgres_server.dsn(late), tmp_path)
     recorder = subprocess.Popen(
-        [sys.executable, "-m", "api.startup"],
+        [sys.executable, "-m", "desafio2.startup"],
         cwd=APP_DIR,
         env=env,
         stderr=subprocess.PIPE,
@@ -111,7 +111,7 @@ class ImageGunicorn:
         self.url = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
         command += [f"--bind=127.0.0.1:{port}", "--workers=2", "--access-logfile=/dev/null"]
-        command += ["api:create_app()"]
+        command += ["desafio2:create_app()"]
         self._process = subprocess.Popen(
             command, cwd=APP_DIR, env=env, stderr=subprocess.PIPE, text=True
         )

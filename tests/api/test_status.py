@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from api import __version__, create_app
+from desafio2 import __version__, create_app
 from testing.postgres_server import PostgresServer, free_port
 
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 # Every wait here is a deadline on a condition, generous for a loaded machine,
 # never a measured figure: a request to an app whose database is gone must be
-# answered before it (libpq gives up connecting after 3 s, api/db.py), and so
+# answered before it (libpq gives up connecting after 3 s, desafio2/db.py), and so
 # must each recovery.
 DEADLINE_SECONDS = 60
 WRITES_BEFORE_KILL = 20

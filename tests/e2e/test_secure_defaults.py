@@ -202,7 +202,9 @@ def test_the_app_runs_as_a_non_root_user(live_stack):
 
 def test_flask_debug_is_off_in_the_running_image(live_stack):
     app = live_stack.container("app")
-    probe = app.exec_run(["python", "-c", "from api import create_app; print(create_app().debug)"])
+    probe = app.exec_run(
+        ["python", "-c", "from desafio2 import create_app; print(create_app().debug)"]
+    )
     assert (probe.exit_code, probe.output.decode().strip()) == (0, "False")
     env = dict(entry.split("=", 1) for entry in app.attrs["Config"]["Env"])
     assert env.get("FLASK_DEBUG", "0") in ("", "0")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api import db
+from desafio2 import db
 from tests.api import test_fuzz as fuzz
 from tests.api import test_hostile_input as hostile
 from tests.api import test_migrations as migrations

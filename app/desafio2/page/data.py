@@ -3,7 +3,7 @@
 import dataclasses
 from datetime import datetime
 
-from api import db, queries, startup
+from desafio2 import db, queries, startup
 
 USUARIOS_SHOWN = 50
 LOGS_SHOWN = 15

@@ -3,12 +3,12 @@
 import psycopg2.errors
 from flask import Blueprint, jsonify
 
-from api import db, queries
-from api.errors import ApiError
-from api.listing import paginated_list
-from api.request_body import json_object
-from api.serialize import row_to_dict
-from api.validation import new_usuario
+from desafio2 import db, queries
+from desafio2.errors import ApiError
+from desafio2.listing import paginated_list
+from desafio2.request_body import json_object
+from desafio2.serialize import row_to_dict
+from desafio2.validation import new_usuario
 
 bp = Blueprint("usuarios", __name__)
 

@@ -1,7 +1,7 @@
 """The page at `/`: persistence at a glance, in Portuguese, server-rendered.
 
 GET shows the users, the latest logs, the timeline of the app's starts
-(api/startup.py writes one row per container start) and the stack's health
+(desafio2/startup.py writes one row per container start) and the stack's health
 (data.py, render.py); POST is the form (form.py). The browser's side of its
 safety is security.py, its words messages.py.
 """
@@ -9,9 +9,9 @@ safety is security.py, its words messages.py.
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from api.errors import HTTP_CODES
-from api.page import form, render, security
-from api.page.messages import MENSAGENS
+from desafio2.errors import HTTP_CODES
+from desafio2.page import form, render, security
+from desafio2.page.messages import MENSAGENS
 
 bp = Blueprint("page", __name__, template_folder="templates")
 bp.before_request(security.make_nonce)

@@ -10,7 +10,7 @@ accepts, and a schemathesis run checks the responses against it.
 
 from flask import Blueprint, current_app, jsonify
 
-from api import MAX_BODY_BYTES, pagination, schema
+from desafio2 import MAX_BODY_BYTES, pagination, schema
 
 bp = Blueprint("openapi", __name__)
 

@@ -1,6 +1,6 @@
 """Brings the database to the schema of db/migrations/, at each start of the app.
 
-gunicorn's master runs `python -m api.migrations` before it listens (gunicorn.conf.py,
+gunicorn's master runs `python -m desafio2.migrations` before it listens (gunicorn.conf.py,
 on_starting): no request is served until the schema is current, and a failure
 stops the start. What runs, in order:
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg2
 
-from api import backups, db, settings
+from desafio2 import backups, db, settings
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "db" / "migrations"
 # Any constant unique to this app; pg_advisory_lock takes a bigint.

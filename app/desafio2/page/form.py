@@ -6,13 +6,13 @@ to the field and the typed values kept (400 or 409); success redirects to `/`
 
 from flask import redirect, request, url_for
 
-from api import db
-from api.errors import ApiError
-from api.page import render, security
-from api.page.messages import mensagem
-from api.schema import NOVO_USUARIO
-from api.usuarios import insert_usuario
-from api.validation import new_usuario
+from desafio2 import db
+from desafio2.errors import ApiError
+from desafio2.page import render, security
+from desafio2.page.messages import mensagem
+from desafio2.schema import NOVO_USUARIO
+from desafio2.usuarios import insert_usuario
+from desafio2.validation import new_usuario
 
 
 def submit():

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.errors import ApiError
+from desafio2.errors import ApiError
 
 
 def json_object() -> dict:

@@ -6,7 +6,7 @@ limit or after is a 400 naming the parameter."""
 
 from flask import Response, request, url_for
 
-from api.errors import ApiError
+from desafio2.errors import ApiError
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

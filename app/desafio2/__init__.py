@@ -11,7 +11,7 @@ MAX_BODY_BYTES = 16 * 1024
 def create_app(overrides: dict | None = None) -> Flask:
     """App factory. Settings come from the environment (settings.py), read once
     here into the app's config; `overrides` (tests, benchmarks) win."""
-    from api import (
+    from desafio2 import (
         db,
         errors,
         headers,

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 from flask import current_app, render_template
 
-from api import db, startup
-from api.headers import RETRY_AFTER
-from api.page import data
-from api.schema import NOVO_USUARIO
+from desafio2 import db, startup
+from desafio2.headers import RETRY_AFTER
+from desafio2.page import data
+from desafio2.schema import NOVO_USUARIO
 
 
 def page(status: int, valores: dict | None = None, erros: dict | None = None):

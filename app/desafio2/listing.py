@@ -2,8 +2,8 @@
 
 from flask import current_app
 
-from api import db
-from api.pagination import add_next_link, page_params
+from desafio2 import db
+from desafio2.pagination import add_next_link, page_params
 
 
 def paginated_list(endpoint: str, query: str):

@@ -12,8 +12,8 @@ import json
 
 from gunicorn import util
 
-from api.headers import EVERY_RESPONSE
-from api.schema import error_body
+from desafio2.headers import EVERY_RESPONSE
+from desafio2.schema import error_body
 
 
 def write_error(sock, status_int: int, reason: str, mesg: str) -> None:

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, jsonify
 
-from api import db, queries
+from desafio2 import db, queries
 
 bp = Blueprint("status", __name__)
 

@@ -11,9 +11,9 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from api import db
-from api.headers import RETRY_AFTER
-from api.schema import error_body
+from desafio2 import db
+from desafio2.headers import RETRY_AFTER
+from desafio2.schema import error_body
 
 log = logging.getLogger(__name__)
 

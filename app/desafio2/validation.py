@@ -9,8 +9,8 @@ silently dropped; emails are unique whatever their case, and stored as sent.
 import re
 import unicodedata
 
-from api.errors import ApiError
-from api.schema import NOVO_USUARIO, TextField
+from desafio2.errors import ApiError
+from desafio2.schema import NOVO_USUARIO, TextField
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checkable here.
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")

@@ -1,6 +1,6 @@
 """Records one start of the app in `logs`: the persistence timeline of the page.
 
-gunicorn's master runs `python -m api.startup` once per container start
+gunicorn's master runs `python -m desafio2.startup` once per container start
 (gunicorn.conf.py, when_ready). It runs as a separate process rather than a
 thread of the master: the master forks workers, and a fork while another thread
 is inside libpq or holds a lock can leave the worker deadlocked.
@@ -17,7 +17,7 @@ import time
 
 import psycopg2
 
-from api import db, settings
+from desafio2 import db, settings
 
 ACAO = "app_iniciada"
 

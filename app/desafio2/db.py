@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import psycopg2
 from flask import Flask, current_app
 
-from api import queries, settings
+from desafio2 import queries, settings
 
 CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 5000

@@ -3,8 +3,8 @@ of event), mensagem, usuario_id (the user concerned, or null), data_criacao."""
 
 from flask import Blueprint
 
-from api import queries
-from api.listing import paginated_list
+from desafio2 import queries
+from desafio2.listing import paginated_list
 
 bp = Blueprint("logs", __name__)
 
