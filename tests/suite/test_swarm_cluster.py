@@ -11,7 +11,7 @@ import requests
 from docker.types import EndpointSpec, ServiceMode
 
 from tests.e2e.live import wait_until
-from tests.swarm.cluster import APP_PORT
+from tests.swarm.node import APP_PORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.swarm]
 

@@ -22,13 +22,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-import queue
-import re
-import subprocess
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -39,53 +36,21 @@ import requests
 from testing.postgres_server import free_port
 from tests.e2e.live import sweep, unavailable
 from tests.support.waiting import WaitTimeout, wait_for
+from tests.swarm.images import (
+    EVERY_NODE_IMAGES,
+    MANAGER_IMAGES,
+    REGISTRY_IMAGE,
+    copy_images,
+    ensure_images,
+)
+from tests.swarm.node import ENGINE_TIMEOUT, REGISTRY, Node, run_node, wait_engine
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = PROJECT_ROOT / ".ci/images/build-swarm-images.sh"
-NODE_IMAGE = "desafio2-ci/swarm-node:bookworm"
-REGISTRY_IMAGE = "desafio2-ci/registry:2.8"
-REGISTRY = "registry:5000"
-# Where a service's host-mode published port listens inside a node.
-APP_PORT = 5000
-ENGINE_PORT = 2375
-# What the stack runs on every node, and what only the manager needs (the app
-# image is built there, then pushed to the registry for the others).
-EVERY_NODE_IMAGES = ("postgres:15-alpine", "curlimages/curl:8.4.0")
-MANAGER_IMAGES = ("python:3.11-slim",)
 NODE_NAMES = ("manager", "worker1", "worker2")
-NOISE = re.compile(r"module=grpc|loading plugin|skip loading plugin")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
-# Generous: a node's dockerd on a loaded 2-core machine, a swarm's heartbeat
-# (5 s) and its node-down grace period (a few heartbeats).
-ENGINE_TIMEOUT = 90
+# Generous: a swarm's heartbeat (5 s) and its node-down grace period (a few
+# heartbeats) on a loaded 2-core machine.
 READY_TIMEOUT = 120
-
-
-@dataclass
-class Node:
-    """One swarm node. `name` is its container's name on the host engine;
-    `hostname` is how the swarm names it (`docker node ls`, a task's node)."""
-
-    name: str
-    hostname: str
-    role: str
-    client: docker.DockerClient | None
-    container: object  # docker.models.containers.Container, on the host engine
-    app_url: str
-    engine_url: str
-    address: str = ""  # on the private network: what the swarm advertises
-    volume: str = field(default="", repr=False)
-
-    def log(self, tail: int = 25) -> str:
-        """The end of the node's dockerd log, without containerd's start-up chatter
-        (the reason a dockerd stopped is on its last line)."""
-        try:
-            text = self.container.logs(tail=400).decode("utf-8", errors="replace")
-        except docker.errors.APIError as error:
-            return f"(no log: {error})"
-        lines = [line for line in text.splitlines() if not NOISE.search(line)]
-        return "\n".join(lines[-tail:])
 
 
 @dataclass
@@ -101,32 +66,6 @@ class Timings:
     @property
     def total(self) -> float:
         return self.images_built + self.nodes_started + self.swarm_formed + self.images_loaded
-
-
-def ensure_images(host: docker.DockerClient) -> None:
-    """Build the node and registry images (a second or so when up to date); skip the
-    test, or fail under CI=true, when they cannot be built."""
-    try:
-        result = subprocess.run(
-            ["bash", str(BUILD_SCRIPT)],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        unavailable(f"the swarm node image could not be built: {error}")
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip().splitlines()[-30:]
-        unavailable(
-            f"the swarm node image could not be built ({BUILD_SCRIPT.name} exited "
-            f"{result.returncode}):\n" + "\n".join(output)
-        )
-    for image in (NODE_IMAGE, REGISTRY_IMAGE):
-        try:
-            host.images.get(image)
-        except docker.errors.ImageNotFound:
-            unavailable(f"{image} is missing after {BUILD_SCRIPT.name}")
 
 
 class SwarmCluster:
@@ -233,99 +172,11 @@ class SwarmCluster:
 
     def _start_nodes(self) -> None:
         for short in NODE_NAMES:
-            self.nodes.append(self._run_node(short))
-        for node in self.nodes:
-            self._wait_engine(node)
-
-    def _run_node(self, short: str) -> Node:
-        name = f"{self.prefix}{short}"
-        volume = f"{name}-docker"
-        engine_port, app_port = free_port(), free_port()
-        address = next(self._addresses)
-        container = self.host.containers.run(
-            NODE_IMAGE,
-            command=[
-                "dockerd",
-                "-H",
-                "unix:///var/run/docker.sock",
-                # Plain TCP, published on the host's loopback only; saying so
-                # spares the 15 s a TCP listener without TLS otherwise waits.
-                "-H",
-                f"tcp://0.0.0.0:{ENGINE_PORT}",
-                "--tls=false",
-                "--insecure-registry",
-                REGISTRY,
-                # Each node's containers in their own cgroup subtree of the host's.
-                f"--cgroup-parent=/{name}",
-                "--storage-driver=overlay2",
-            ],
-            name=name,
-            hostname=short,
-            detach=True,
-            labels={"desafio2.swarm-cluster": self.prefix},
-            cap_add=["ALL"],
-            cap_drop=["SYS_RESOURCE"],
-            security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-            volumes={
-                "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
-                volume: {"bind": "/var/lib/docker", "mode": "rw"},
-            },
-            network=self.network_name,
-            networking_config={
-                self.network_name: self.host.api.create_endpoint_config(ipv4_address=address)
-            },
-            # Fixed host ports: a node restarted after kill() keeps its URLs.
-            ports={
-                f"{ENGINE_PORT}/tcp": ("127.0.0.1", engine_port),
-                f"{APP_PORT}/tcp": ("127.0.0.1", app_port),
-            },
-        )
-        engine_url = f"tcp://127.0.0.1:{engine_port}"
-        return Node(
-            name=name,
-            hostname=short,
-            role="manager" if short == "manager" else "worker",
-            client=None,  # made once the engine answers: "auto" negotiates at once
-            container=container,
-            app_url=f"http://127.0.0.1:{app_port}",
-            engine_url=engine_url,
-            address=address,
-            volume=volume,
-        )
-
-    def _wait_engine(
-        self, node: Node, timeout: float = ENGINE_TIMEOUT, *, first_start: bool = True
-    ) -> None:
-        """Until the node's dockerd answers. If it dies or never answers: at the first
-        start, this machine cannot run a node (skip, or fail under CI); later, the
-        cluster broke (an error). Either way with its log."""
-        http_url = node.engine_url.replace("tcp://", "http://")
-
-        def answers():
-            node.container.reload()
-            if node.container.status != "running":
-                return "exited"
-            try:
-                answer = requests.get(f"{http_url}/_ping", timeout=5)
-            except requests.RequestException:
-                return None
-            return "ok" if answer.ok else None
-
-        try:
-            outcome = wait_for(answers, timeout, f"dockerd in {node.name}")
-        except WaitTimeout as error:
-            outcome = str(error)
-        if outcome != "ok":
-            reason = (
-                f"dockerd did not start in the swarm node {node.name} ({outcome}); "
-                f"its log:\n{node.log()}"
+            self.nodes.append(
+                run_node(self.host, self.prefix, short, self.network_name, next(self._addresses))
             )
-            if first_start:
-                unavailable(reason)
-            raise RuntimeError(reason)
-        if node.client is not None:
-            node.client.close()
-        node.client = docker.DockerClient(base_url=node.engine_url, version="auto", timeout=300)
+        for node in self.nodes:
+            wait_engine(node)
 
     def _form_swarm(self) -> None:
         manager = self.manager
@@ -359,55 +210,8 @@ class SwarmCluster:
         started = time.monotonic()
         for names, nodes in ((every_node, self.nodes), (manager_only, [self.manager])):
             if names:
-                self._copy_images(list(names), nodes)
+                copy_images(self.host, list(names), nodes)
         self.timings.images_loaded += time.monotonic() - started
-
-    def _copy_images(self, names: list[str], nodes: list[Node]) -> None:
-        # One archive for several images: the layers they share (the Debian base
-        # of every stand-in) travel once. Bounded queues: a slow node slows the
-        # reading instead of filling memory.
-        queues = [queue.Queue(maxsize=16) for _ in nodes]
-        done = object()
-
-        def load(node: Node, source: queue.Queue) -> None:
-            finished = False
-
-            def chunks():
-                nonlocal finished
-                while (chunk := source.get()) is not done:
-                    yield chunk
-                finished = True
-
-            try:
-                node.client.images.load(chunks())
-            finally:
-                # A load that failed halfway must not leave the reader blocked on its queue.
-                while not finished and source.get() is not done:
-                    pass
-
-        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
-            loads = [pool.submit(load, node, q) for node, q in zip(nodes, queues, strict=True)]
-            try:
-                response = self.host.api.get(
-                    f"{self.host.api.base_url}/images/get",
-                    params={"names": names},
-                    stream=True,
-                    timeout=600,
-                )
-                response.raise_for_status()
-                for chunk in response.iter_content(chunk_size=1 << 20):
-                    for q in queues:
-                        q.put(chunk)
-            finally:
-                for q in queues:
-                    q.put(done)
-            for node, future in zip(nodes, loads, strict=True):
-                try:
-                    future.result()
-                except docker.errors.DockerException as error:
-                    raise RuntimeError(
-                        f"loading {names} into {node.name} failed: {error}"
-                    ) from error
 
     # -- reading it --
 
@@ -505,7 +309,7 @@ class SwarmCluster:
         """Start a killed node's container again; returns when the manager sees it ready."""
         node = self._node(node)
         node.container.start()
-        self._wait_engine(node, first_start=False)
+        wait_engine(node, first_start=False)
         self.wait_state(node, "ready", timeout)
 
     # -- removing it --
