@@ -151,7 +151,8 @@ class DockerHarness:
             unknown = self._replace - {name for _, name in self._declared}
             if unknown:
                 raise HarnessError(f"--replace names no declared resource: {sorted(unknown)}")
-            # Resources the program no longer declares go, as in Pulumi.
+            # A resource the program no longer declares is deleted, after the rest
+            # (Pulumi's update: deletes of removed resources come last).
             gone = [r for r in self.resources if (r.type, r.name) not in self._declared]
             self._delete_all(gone)
             return run
@@ -237,6 +238,10 @@ class DockerHarness:
         if old is None:
             return self._create(declared, handler, news, options, step="create")
 
+        # Pulumi's resource options, as its documentation states them
+        # (pulumi.com/docs/iac/concepts/options/): ignoreChanges keeps the old value
+        # of the listed properties out of the diff; replaceOnChanges makes a change
+        # to them a replacement; deleteBeforeReplace deletes the old one first.
         ignored = set(options.ignore_changes or [])
         for key in ignored:
             news[key] = old.inputs.get(key)
@@ -253,7 +258,9 @@ class DockerHarness:
             return result
 
         if changed or old.failed:
-            # A resource whose creation failed gets an update on the next up.
+            # A resource whose creation reported an error keeps its initialization
+            # error in the state, and the next up updates it (options docs,
+            # replaceOnChanges: "initialization errors ... require ... update").
             old.outputs = handler.update(old, news, changed)
             old.inputs, old.failed = news, False
             self._step("update", declared.type, declared.name, f" ({', '.join(sorted(changed))})")
@@ -284,21 +291,23 @@ class DockerHarness:
         return resource_id, outputs
 
     def _delete_replaced(self, handler, old: Realized) -> None:
-        # retain_on_delete covers the delete that ends a replacement too.
+        # retainOnDelete (options docs): the provider's Delete is skipped "when it is
+        # deleted or replaced", and the resource only leaves the state.
         if not old.retain_on_delete:
             handler.delete(old)
         self._forget(old)
 
 
-def canonical(rule: Rule, value):
-    """A value in the form in which two equal ones compare equal."""
+def canonical(value, unordered: bool = False):
+    """A value in the form in which two equal ones compare equal: unset is None, and a
+    Terraform set (`unordered`, top level only) compares without order."""
     if value in (None, [], {}, ""):
         return None
     if isinstance(value, dict):
-        return {k: canonical(Rule(False, ""), v) for k, v in sorted(value.items())} or None
+        return {k: canonical(v) for k, v in sorted(value.items())} or None
     if isinstance(value, list):
-        items = [canonical(Rule(False, ""), item) for item in value]
-        return sorted(items, key=repr) if rule.unordered else items
+        items = [canonical(item) for item in value]
+        return sorted(items, key=repr) if unordered else items
     return value
 
 
@@ -309,10 +318,10 @@ def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> 
         if key in ignored:
             continue
         declared = news.get(key)
-        new = canonical(rule, rule.default if declared is None else declared)
+        new = canonical(rule.default if declared is None else declared, rule.unordered)
         if new is None and rule.computed:
             continue  # left to Docker: whatever it reads back is what was asked for
-        if new != canonical(rule, state.get(key)):
+        if new != canonical(state.get(key), rule.unordered):
             changed.add(key)
     return changed
 

@@ -70,6 +70,12 @@ class Inputs:
             )
 
 
+def label_blocks(labels: dict | None) -> list[dict]:
+    """Docker's labels as the provider stores them: a set of {label, value} blocks
+    (terraform-provider-docker internal/provider/helpers.go:46, mapToLabelSet)."""
+    return [{"label": k, "value": v} for k, v in sorted((labels or {}).items())]
+
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _NS_PER_UNIT = {
     "ns": 1,

@@ -7,7 +7,7 @@ import docker
 import docker.errors
 
 from tests.e2e.harness.errors import HarnessError
-from tests.e2e.harness.inputs import Inputs
+from tests.e2e.harness.inputs import Inputs, label_blocks
 
 
 class NetworkHandler:
@@ -40,7 +40,7 @@ class NetworkHandler:
         # resource_docker_network_funcs.go:175-196
         return {
             "name": attrs["Name"],
-            "labels": [{"label": k, "value": v} for k, v in (attrs.get("Labels") or {}).items()],
+            "labels": label_blocks(attrs.get("Labels")),
             "driver": attrs["Driver"],
             "internal": attrs["Internal"],
             "attachable": attrs["Attachable"],

@@ -7,15 +7,11 @@ import docker
 import docker.errors
 
 from tests.e2e.harness.errors import HarnessError
-from tests.e2e.harness.inputs import Inputs
+from tests.e2e.harness.inputs import Inputs, label_blocks
 
 # resource_docker_volume.go:362: Delete retries while the volume is in use
 # (a volume stays "in use" for a moment after its last container is removed).
 REMOVE_RETRY_SECONDS = 30
-
-
-def labels_from(mapping: dict | None) -> list[dict]:
-    return [{"label": k, "value": v} for k, v in sorted((mapping or {}).items())]
 
 
 class VolumeHandler:
@@ -44,7 +40,7 @@ class VolumeHandler:
         # resource_docker_volume.go:308-312: labels and options as Docker has them.
         return {
             "name": attrs["Name"],
-            "labels": labels_from(attrs.get("Labels")),
+            "labels": label_blocks(attrs.get("Labels")),
             "driver": attrs["Driver"],
             "driverOpts": attrs.get("Options") or None,
             "mountpoint": attrs["Mountpoint"],
