@@ -16,9 +16,8 @@ from pathlib import Path
 
 from infra.config import StackConfig
 from testing.gunicorn_server import wait_until_serving
-from testing.postgres_server import REPO_ROOT, free_port
+from testing.postgres_server import APP_DIR, REPO_ROOT, free_port, libpq_env
 
-APP_DIR = REPO_ROOT / "app"
 SEED_APP = Path(__file__).with_name("seed_app.py")
 STOP_TIMEOUT_SECONDS = 15
 
@@ -42,13 +41,9 @@ def database_env(dsn: dict, password_file: Path) -> dict[str, str]:
     """libpq's environment, as the stack gives it (the password in a file, not the env)."""
     password_file.write_text(dsn["password"], encoding="utf-8")
     password_file.chmod(0o600)
-    return {
-        "PGHOST": dsn["host"],
-        "PGPORT": str(dsn["port"]),
-        "PGUSER": dsn["user"],
-        "PGDATABASE": dsn["dbname"],
-        "DATABASE_PASSWORD_FILE": str(password_file),
-    }
+    env = libpq_env(dsn)
+    del env["PGPASSWORD"]
+    return {**env, "DATABASE_PASSWORD_FILE": str(password_file)}
 
 
 @contextlib.contextmanager

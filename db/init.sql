@@ -1,4 +1,4 @@
 -- The postgres image runs this once, on the first start of an empty volume.
 -- It creates nothing on purpose: the schema and the seed rows come from
--- db/migrations/, which the app applies at its start (app/api/migrations.py),
+-- db/migrations/, which the app applies at its start (app/desafio2/migrations.py),
 -- so that an empty volume and a kept one reach the same schema the same way.

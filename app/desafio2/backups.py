@@ -6,7 +6,7 @@ which the stack's database user, the image's superuser, may do). The app
 container has no pg_dump and nowhere that outlives it, while the database
 container has both: the dump goes to backups/ inside its data volume, next to
 the data it protects, and survives `make down`. `make up` then copies it to
-the host's backups/ (scripts/migration-backups.sh) and says how to restore it.
+the host's backups/ (scripts/migration-report.sh) and says how to restore it.
 
 A failed migration stops the app, and Docker starts it again, and again: each
 backup is named after a fingerprint of the data, so a retry of the same data
@@ -24,7 +24,10 @@ WHERE = """
            split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port')
 """
 TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-TABLE_DIGEST = "SELECT md5(coalesce(string_agg(md5(t::text), ','), '')) FROM {} AS t"
+# Ordered: a scan may start anywhere in a table (synchronized scans).
+TABLE_DIGEST = (
+    "SELECT md5(coalesce(string_agg(md5(t::text), ',' ORDER BY md5(t::text)), '')) FROM {} AS t"
+)
 EXISTING = "SELECT name FROM pg_ls_dir(%s, true, false) AS name WHERE name LIKE %s"
 # COPY TO PROGRAM needs something to copy; pg_dump ignores it on its stdin.
 RUN = "COPY (SELECT) TO PROGRAM %s"

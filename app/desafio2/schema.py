@@ -92,7 +92,7 @@ USUARIO = _record(
     {
         "id": _ID,
         "nome": {"type": "string", "minLength": 1, "maxLength": NOME.max_length},
-        # Rows older than the API's checks hold what db/init.sql's CHECK takes (_%@_%).
+        # Rows older than the API's checks hold what the CHECK of db/migrations/0002 takes (_%@_%).
         "email": {"type": "string", "minLength": 3, "maxLength": EMAIL.max_length},
         "data_criacao": _DATE,
     }
