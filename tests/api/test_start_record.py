@@ -6,7 +6,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
@@ -14,6 +13,7 @@ import requests
 from desafio2 import startup
 from testing.gunicorn_server import wait_until_serving
 from testing.postgres_server import free_port
+from tests.support.waiting import wait_for
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 STARTS = "SELECT mensagem FROM logs WHERE acao = 'app_iniciada' ORDER BY id"
@@ -78,7 +78,7 @@ def test_recorder_waits_for_a_database_that_is_not_there_yet(
 
     try:
         # The server logs each refused attempt: wait for a few, not for a time.
-        wait_for(refused_twice, what="two refused attempts of the recorder")
+        wait_for(refused_twice, DEADLINE_SECONDS, "two refused attempts of the recorder")
         postgres_server.create_database(late, postgres_server.template)
         _, stderr = recorder.communicate(timeout=DEADLINE_SECONDS)
         assert recorder.returncode == 0, stderr
@@ -132,14 +132,6 @@ class ImageGunicorn:
         self.stderr = self._process.communicate(timeout=DEADLINE_SECONDS)[1]
 
 
-def wait_for(predicate, what: str):
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not (found := predicate()):
-        assert time.monotonic() < deadline, f"timed out after {DEADLINE_SECONDS}s: {what}"
-        time.sleep(0.1)
-    return found
-
-
 def server_log(postgres_server) -> str:
     return (postgres_server.root / "server.log").read_text(errors="replace")
 
@@ -150,7 +142,11 @@ def test_each_gunicorn_start_is_recorded_once_whatever_the_worker_count(
     env = app_environment(postgres_server.dsn(database), tmp_path)
     for start in (1, 2):
         with ImageGunicorn(env) as server:
-            wait_for(lambda n=start: len(rows.query(STARTS)) >= n, what=f"start record {start}")
+            wait_for(
+                lambda n=start: len(rows.query(STARTS)) >= n,
+                DEADLINE_SECONDS,
+                f"start record {start}",
+            )
             page = requests.get(f"{server.url}/", timeout=10)
             assert page.status_code == 200
             assert "este contêiner" in page.text

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 from infra.stack import INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
+from tests.e2e.harness.schema import CONTAINER
 from tests.program.conftest import PASSWORD, env_of
 from tests.support.program import is_secret, run_program, unwrap_secrets
-
-CONTAINER = "docker:index/container:Container"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -209,9 +208,7 @@ def test_reader_starts_after_the_app(declared):
 
 
 def test_every_container_restarts_unless_stopped(declared):
-    assert {c.inputs["restart"] for c in declared.of_type("docker:index/container:Container")} == {
-        "unless-stopped"
-    }
+    assert {c.inputs["restart"] for c in declared.of_type(CONTAINER)} == {"unless-stopped"}
 
 
 def test_every_container_logs_to_the_rotating_local_driver_without_options(declared):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.harness.schema import CONTAINER
 from tests.support.program import plain_strings, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_the_password_is_in_no_label_or_env(program):
 
 
 def test_no_container_switches_debugging_on(program):
-    for container in program.of_type("docker:index/container:Container"):
+    for container in program.of_type(CONTAINER):
         names = {entry.split("=", 1)[0] for entry in container.inputs.get("envs", [])}
         assert names & DEBUG_SWITCHES == set(), container.name
 

@@ -20,10 +20,11 @@ from tests.swarm.cluster import SwarmCluster
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "swarm_cluster" in getattr(item, "fixturenames", ()):
-            for mark in ("e2e", "swarm"):
-                if not item.get_closest_marker(mark):
-                    item.add_marker(getattr(pytest.mark, mark))
+        # `e2e` comes from tests/e2e/fixtures.py: the cluster needs docker_engine.
+        if "swarm_cluster" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "swarm"
+        ):
+            item.add_marker(pytest.mark.swarm)
 
 
 @pytest.fixture(scope="session")
