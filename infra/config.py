@@ -62,6 +62,18 @@ class StackConfig:
     healthcheck_start_interval_seconds: int = 0
     start_timeout_seconds: int = 120
 
+    # Where the stack runs: "host" (containers on one Docker engine) or "swarm"
+    # (services on a Docker Swarm, through one of its managers); README: "Running on a swarm".
+    target: str = "host"
+    # Swarm only: the registry the nodes pull the app image from ("host[:port][/path]").
+    registry: str = ""
+    app_replicas: int = 2
+    # Swarm only: the name clients reach the app's nodes by (a load balancer or a
+    # DNS name in front of them), for the URLs in the stack outputs.
+    app_public_host: str = "localhost"
+    # Swarm only: the node with this label set to "true" runs the database and holds its volume.
+    db_node_label: str = "desafio2.db"
+
 
 def config_key(field_name: str) -> str:
     """`app_host_port` -> `appHostPort`, the key users set with `pulumi config set`."""
@@ -94,6 +106,12 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
 
 
 _DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+TARGETS = ("host", "swarm")
+# A registry as an image reference starts with it: a host, an optional port, optional paths.
+_REGISTRY = re.compile(r"[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*")
+_HOST = re.compile(r"[a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]")
+# Node labels as Docker accepts them in a placement constraint.
+_NODE_LABEL = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 
 
 def validate(config: StackConfig) -> None:
@@ -128,12 +146,38 @@ def validate(config: StackConfig) -> None:
             fail(field, "must be an IP address such as 127.0.0.1 or 0.0.0.0")
     if config.healthcheck_start_interval_seconds < 0:
         fail("healthcheck_start_interval_seconds", "must be 0 (off) or a number of seconds")
+    if config.target not in TARGETS:
+        fail("target", f"must be one of {', '.join(TARGETS)}")
+    if config.target == "swarm":
+        validate_swarm(config, fail)
     for field in (
         "app_workers",
         "app_threads",
+        "app_replicas",
         "reader_interval_seconds",
         "healthcheck_interval_seconds",
         "start_timeout_seconds",
     ):
         if getattr(config, field) < 1:
             fail(field, "must be at least 1")
+
+
+def validate_swarm(config: StackConfig, fail) -> None:
+    if not config.registry:
+        fail(
+            "registry",
+            "target swarm needs the registry its nodes pull the app image from, "
+            "e.g. registry.example.com:5000",
+        )
+    if not _REGISTRY.fullmatch(config.registry):
+        fail("registry", "must be host[:port][/path], e.g. registry.example.com:5000")
+    if config.db_host_port:
+        fail(
+            "db_host_port",
+            "must be 0 on a swarm: it would publish PostgreSQL on every interface of every "
+            "node; use `docker exec` on the database's node instead",
+        )
+    if not _HOST.fullmatch(config.app_public_host):
+        fail("app_public_host", "must be a host name or address, e.g. app.example.com")
+    if not _NODE_LABEL.fullmatch(config.db_node_label):
+        fail("db_node_label", "must be a node label such as desafio2.db")

@@ -10,8 +10,8 @@ import time
 import docker
 import psycopg2
 
+from infra.common import DB_PORT, PASSWORD_FILE, PGDATA
 from infra.config import StackConfig
-from infra.stack import DB_PORT, PASSWORD_FILE, PGDATA
 from tests.e2e.live import wait_until
 
 # What the stack gives the image (infra/stack.py), so that the tests see what it sees.

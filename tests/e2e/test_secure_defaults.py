@@ -23,8 +23,8 @@ from typing import IO
 
 import pytest
 
+from infra.common import PASSWORD_FILE
 from infra.config import PASSWORD_KEY
-from infra.stack import PASSWORD_FILE
 from tests.e2e.harness import IMAGE, PROJECT_ROOT
 from tests.e2e.live import ROLES, read_file
 from tests.support.program import plain_strings

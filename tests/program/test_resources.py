@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from infra.stack import INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
+from infra.common import INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
 from tests.e2e.harness.schema import CONTAINER
 from tests.program.conftest import PASSWORD, env_of
 from tests.support.program import is_secret, run_program, unwrap_secrets

@@ -11,6 +11,7 @@ import requests
 from docker.types import EndpointSpec, ServiceMode
 
 from tests.e2e.live import wait_until
+from tests.swarm.images import MANAGER_IMAGES, MIRRORED_IMAGES
 from tests.swarm.node import APP_PORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.swarm]
@@ -32,18 +33,19 @@ while (my $client = $server->accept) {{
 """
 
 
-def test_three_nodes_ready_with_the_images(swarm_cluster):
+def test_three_nodes_ready_the_images_on_the_manager_and_in_the_registry(swarm_cluster):
     assert swarm_cluster.states() == {"manager": "ready", "worker1": "ready", "worker2": "ready"}
     assert [n.role for n in swarm_cluster.nodes] == ["manager", "worker", "worker"]
     assert swarm_cluster.manager_client.swarm.attrs["ID"]
     for node in swarm_cluster.nodes:
         assert node.client.info()["Swarm"]["LocalNodeState"] == "active"
         assert node.app_url.startswith("http://127.0.0.1:")
-        tags = {tag for image in node.client.images.list() for tag in image.tags}
-        assert {"postgres:15-alpine", "curlimages/curl:8.4.0"} <= tags
-    assert "python:3.11-slim" in {
+    manager_tags = {
         tag for image in swarm_cluster.manager_client.images.list() for tag in image.tags
     }
+    assert set(MANAGER_IMAGES) <= manager_tags
+    catalog = requests.get(f"{swarm_cluster.registry_url}/v2/_catalog", timeout=5).json()
+    assert {name.split(":")[0] for name in MIRRORED_IMAGES} <= set(catalog["repositories"])
 
 
 def test_an_image_pushed_by_the_manager_is_pulled_by_a_worker(swarm_cluster):
@@ -62,7 +64,7 @@ def test_an_image_pushed_by_the_manager_is_pulled_by_a_worker(swarm_cluster):
 def test_a_service_spreads_over_two_nodes_and_answers_on_loopback(swarm_cluster):
     name = f"echo-{secrets.token_hex(3)}"
     service = swarm_cluster.manager_client.services.create(
-        "curlimages/curl:8.4.0",
+        swarm_cluster.mirrored("curlimages/curl:8.4.0"),
         command=["perl", "-e", ECHO_SERVER],
         name=name,
         hostname="{{.Node.Hostname}}",

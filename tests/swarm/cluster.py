@@ -37,11 +37,12 @@ from testing.postgres_server import free_port
 from tests.e2e.live import sweep, unavailable
 from tests.support.waiting import WaitTimeout, wait_for
 from tests.swarm.images import (
-    EVERY_NODE_IMAGES,
     MANAGER_IMAGES,
+    MIRRORED_IMAGES,
     REGISTRY_IMAGE,
     copy_images,
     ensure_images,
+    push_to_registry,
 )
 from tests.swarm.node import ENGINE_TIMEOUT, REGISTRY, Node, run_node, wait_engine
 
@@ -79,6 +80,7 @@ class SwarmCluster:
       `manager_client` is the manager's DockerClient (where services are made);
     - `registry` ("registry:5000"): where nodes push and pull, plain HTTP;
       `registry_url`: the same registry from the host, on 127.0.0.1;
+      `mirrored(name)`: where the registry holds a base image (MIRRORED_IMAGES);
     - `states()`, `wait_ready()`, `wait_state(node, state)`: nodes as the manager
       sees them; `tasks(service)`: [(node hostname, task state)];
     - `label(node, key, value)`; `kill(node)` (SIGKILL, a power cut) and
@@ -107,8 +109,8 @@ class SwarmCluster:
         host: docker.DockerClient,
         prefix: str,
         *,
-        every_node_images: Iterable[str] = EVERY_NODE_IMAGES,
         manager_images: Iterable[str] = MANAGER_IMAGES,
+        mirrored_images: Iterable[str] = MIRRORED_IMAGES,
     ) -> SwarmCluster:
         cluster = cls(host, prefix)
         try:
@@ -123,7 +125,11 @@ class SwarmCluster:
             cluster._form_swarm()
             cluster._wait_registry()
             cluster.timings.swarm_formed = time.monotonic() - started
-            cluster.load_images(list(every_node_images), list(manager_images))
+            cluster.load_images([], list(manager_images))
+            started = time.monotonic()
+            for name in mirrored_images:
+                push_to_registry(cluster.manager_client, name, cluster.registry)
+            cluster.timings.images_loaded += time.monotonic() - started
         except BaseException:
             cluster.close()
             raise
@@ -214,6 +220,10 @@ class SwarmCluster:
         self.timings.images_loaded += time.monotonic() - started
 
     # -- reading it --
+
+    def mirrored(self, name: str) -> str:
+        """The name nodes pull a base image by: `registry:5000/postgres:15-alpine`."""
+        return f"{self.registry}/{name}"
 
     @property
     def manager(self) -> Node:

@@ -15,10 +15,23 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_ROOT / ".ci/images/build-swarm-images.sh"
 NODE_IMAGE = "desafio2-ci/swarm-node:bookworm"
 REGISTRY_IMAGE = "desafio2-ci/registry:2.8"
-# What the stack runs on every node, and what only the manager needs (the app
-# image is built there, then pushed to the registry for the others).
-EVERY_NODE_IMAGES = ("postgres:15-alpine", "curlimages/curl:8.4.0")
-MANAGER_IMAGES = ("python:3.11-slim",)
+# The stack's base images go to the manager, where the provider works: the app
+# image is built there and pushed; the images its services run are also pushed
+# to the registry, under its name (`registry:5000/postgres:15-alpine`), since no
+# worker holds an image: every node pulls what it runs from the registry.
+MANAGER_IMAGES = ("postgres:15-alpine", "curlimages/curl:8.4.0", "python:3.11-slim")
+MIRRORED_IMAGES = ("postgres:15-alpine", "curlimages/curl:8.4.0")
+
+
+def push_to_registry(client: docker.DockerClient, name: str, registry: str) -> str:
+    """Tag a local image under the registry's name, push it; returns the new name."""
+    mirrored = f"{registry}/{name}"
+    repository, tag = mirrored.rsplit(":", 1)
+    client.images.get(name).tag(repository, tag)
+    for line in client.api.push(repository, tag=tag, stream=True, decode=True):
+        if "error" in line:
+            raise RuntimeError(f"pushing {mirrored} failed: {line['error']}")
+    return mirrored
 
 
 def ensure_images(host: docker.DockerClient) -> None:

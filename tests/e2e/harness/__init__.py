@@ -15,7 +15,8 @@ the program declares:
   replace_on_changes; destroy in reverse order.
 - schema.py: the one table of which input changes replace and which update
   in place, and what an update sends to Docker.
-- network.py, volume.py, images.py, container.py: each type's create, read
+- network.py, volume.py, images.py, container.py, and for a swarm service.py and
+  swarm_data.py (secrets and configs): each type's create, read
   (what the provider reads back, in its form: Go durations, labels, ports),
   update and delete, and the errors the provider's client raises (an engine
   too old for a health check's start interval).
@@ -27,7 +28,17 @@ before relying on it.
 
 from tests.e2e.harness.engine import PROJECT_ROOT, DockerHarness, Realized, project_refreshes
 from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
-from tests.e2e.harness.schema import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, RULES, VOLUME
+from tests.e2e.harness.schema import (
+    CONTAINER,
+    IMAGE,
+    NETWORK,
+    REMOTE_IMAGE,
+    RULES,
+    SECRET,
+    SERVICE,
+    SERVICE_CONFIG,
+    VOLUME,
+)
 
 __all__ = [
     "CONTAINER",
@@ -36,6 +47,9 @@ __all__ = [
     "PROJECT_ROOT",
     "REMOTE_IMAGE",
     "RULES",
+    "SECRET",
+    "SERVICE",
+    "SERVICE_CONFIG",
     "VOLUME",
     "DockerHarness",
     "HarnessError",

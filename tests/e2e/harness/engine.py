@@ -8,6 +8,7 @@ is in `steps` (the plan of the last operation, by resource name) and `log`.
 """
 
 import dataclasses
+import secrets
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,16 +17,20 @@ import docker
 import pulumi
 import yaml
 
-from tests.e2e.harness import container, images, network, volume
+from tests.e2e.harness import container, images, network, service, swarm_data, volume
 from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
 from tests.e2e.harness.inputs import Inputs
 from tests.e2e.harness.schema import (
+    AUTONAMED,
     CONTAINER,
     DELETE_BEFORE_REPLACE,
     IMAGE,
     NETWORK,
     REMOTE_IMAGE,
     RULES,
+    SECRET,
+    SERVICE,
+    SERVICE_CONFIG,
     VOLUME,
     Rule,
 )
@@ -44,8 +49,9 @@ _HONORED_OPTIONS = {
 }
 
 # The provider package's SDK fills these in itself (Image gets aliases of its
-# former type names); they change nothing about what is made.
-_SET_BY_THE_SDK = {"version", "plugin_download_url", "aliases"}
+# former type names, Secret marks its data secret in the state); they change
+# nothing about what is made.
+_SET_BY_THE_SDK = {"version", "plugin_download_url", "aliases", "additional_secret_outputs"}
 
 
 def project_refreshes(project_root: Path = PROJECT_ROOT) -> bool:
@@ -93,7 +99,18 @@ class DockerHarness:
             REMOTE_IMAGE: images.RemoteImageHandler(client),
             IMAGE: images.ImageHandler(client, project_root),
             CONTAINER: container.ContainerHandler(client),
+            SERVICE: service.ServiceHandler(client),
+            SECRET: swarm_data.SecretHandler(client),
+            SERVICE_CONFIG: swarm_data.ServiceConfigHandler(client),
         }
+        # Replaced resources made before their replacement are deleted at the end of
+        # the up, after the resources that use them have moved to the new one.
+        self._replaced: list[Realized] = []
+
+    def build_from(self, project_root: Path) -> None:
+        """Build images from another copy of the project (a changed app/, say), as a
+        `pulumi up` run in that checkout would."""
+        self._handlers[IMAGE].project_root = project_root
 
     # -- state ---------------------------------------------------------------
 
@@ -143,11 +160,16 @@ class DockerHarness:
             self._replace = set(replace)
             self._refresh = project_refreshes(self.project_root) if refresh is None else refresh
             self._aborted = None
+            self._replaced = []
             try:
                 run = run_program(config, provision=self.provision, stack_name=stack_name)
             except BaseException as error:
                 self._abort(error)
                 raise
+            finally:
+                # Pulumi deletes what was replaced last, whatever else happened.
+                for old in self._replaced:
+                    self._delete_replaced(old)
             unknown = self._replace - {name for _, name in self._declared}
             if unknown:
                 raise HarnessError(f"--replace names no declared resource: {sorted(unknown)}")
@@ -225,6 +247,9 @@ class DockerHarness:
         where = f"{declared.type.rsplit(':', 1)[-1]} {declared.name!r}"
         news = handler.check(Inputs(unwrap_secrets(declared.inputs), where))
         old = self.find(declared.type, declared.name)
+        autonamed = declared.type in AUTONAMED and not news.get("name")
+        if autonamed:
+            news["name"] = old.inputs["name"] if old is not None else _autoname(declared.name)
 
         if old is not None and self._refresh:
             fresh = handler.read(old)
@@ -232,6 +257,8 @@ class DockerHarness:
                 self._step("refresh-gone", declared.type, declared.name)
                 self._forget(old)
                 old = None
+                if autonamed:
+                    news["name"] = _autoname(declared.name)
             else:
                 old.outputs = fresh
 
@@ -250,18 +277,28 @@ class DockerHarness:
         replacing |= changed & set(options.replace_on_changes or [])
         if declared.name in self._replace or replacing:
             detail = f" ({', '.join(sorted(replacing))})" if replacing else " (--replace)"
+            if autonamed:
+                # The engine checks a replacement's inputs again without the old ones:
+                # a new auto-name (pulumi/pulumi, the step generator's replace path).
+                news["name"] = _autoname(declared.name)
             if declared.type in DELETE_BEFORE_REPLACE or options.delete_before_replace:
-                self._delete_replaced(handler, old)
+                self._delete_replaced(old)
+                self._forget(old)
                 return self._create(declared, handler, news, options, step="replace", detail=detail)
+            # The new one takes the old one's place in the state.
             result = self._create(declared, handler, news, options, step="replace", detail=detail)
-            self._delete_replaced(handler, old)
+            self._replaced.append(old)
             return result
 
         if changed or old.failed:
             # A resource whose creation reported an error keeps its initialization
             # error in the state, and the next up updates it (options docs,
             # replaceOnChanges: "initialization errors ... require ... update").
-            old.outputs = handler.update(old, news, changed)
+            # What the program ignores keeps its value in the state: the bridge
+            # drops those paths from the plan (pulumi-terraform-bridge v3.136.0,
+            # pkg/tfbridge/diff.go:272-330, pkg/tfshim/sdk-v2/instance_diff.go:95).
+            planned = {**news, **{key: old.outputs.get(key) for key in ignored}}
+            old.outputs = handler.update(old, planned, changed)
             old.inputs, old.failed = news, False
             self._step("update", declared.type, declared.name, f" ({', '.join(sorted(changed))})")
         else:
@@ -290,12 +327,15 @@ class DockerHarness:
         self._step(step, declared.type, declared.name, detail)
         return resource_id, outputs
 
-    def _delete_replaced(self, handler, old: Realized) -> None:
+    def _delete_replaced(self, old: Realized) -> None:
         # retainOnDelete (options docs): the provider's Delete is skipped "when it is
         # deleted or replaced", and the resource only leaves the state.
         if not old.retain_on_delete:
-            handler.delete(old)
-        self._forget(old)
+            self._handlers[old.type].delete(old)
+
+
+def _autoname(logical_name: str) -> str:
+    return f"{logical_name}-{secrets.token_hex(4)[:7]}"
 
 
 def canonical(value, unordered: bool = False):

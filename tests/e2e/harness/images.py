@@ -47,7 +47,7 @@ class RemoteImageHandler:
         return {
             **news,
             "imageId": image.id,
-            "repoDigest": (image.attrs.get("RepoDigests") or [""])[0],
+            "repoDigest": repo_digest(news["name"], image.attrs.get("RepoDigests") or []),
         }
 
     def read(self, realized) -> dict | None:
@@ -71,20 +71,26 @@ class RemoteImageHandler:
             self.client.images.remove(realized.outputs["imageId"])
 
 
+def repo_digest(name: str, digests: list[str]) -> str:
+    """determineRepoDigest (data_source_docker_image.go:66-97): the only digest, else the
+    one that starts with the name cut at its first ":", else ""."""
+    if len(digests) <= 1:
+        return digests[0] if digests else ""
+    prefix = name.split(":", 1)[0]
+    return next((d for d in digests if d.startswith(prefix)), "")
+
+
 class ImageHandler:
-    """A local build (skipPush), with the classic builder: the Docker SDK for Python
-    drives no other, and the program says so explicitly."""
+    """A build with the classic builder (the Docker SDK for Python drives no other, and
+    the program says so explicitly), kept local (skipPush) or pushed to the registry
+    its name starts with."""
 
     def __init__(self, client: docker.DockerClient, project_root: Path):
         self.client = client
         self.project_root = project_root
 
     def check(self, inputs: Inputs) -> dict:
-        if not inputs.bool("skipPush", False):
-            raise UnsupportedDeclaration(
-                f"{inputs.where}: skipPush is false, so Pulumi would push to a registry; "
-                "the program never pushed before"
-            )
+        skip_push = inputs.bool("skipPush", False)
         inputs.bool("buildOnPreview", False)  # the SDK sends it; there is no preview here
         build = inputs.block("build")
         if build is None:
@@ -101,7 +107,7 @@ class ImageHandler:
         build.done()
         news = {
             "imageName": inputs.require("imageName"),
-            "skipPush": True,
+            "skipPush": skip_push,
             "build": {
                 "context": context,
                 "dockerfile": dockerfile,
@@ -133,12 +139,32 @@ class ImageHandler:
             raise HarnessError(
                 f"docker build of {context} failed: {error}\n{tail[-3000:]}"
             ) from None
-        # image.go:287-294: with skipPush, repoDigest is the local image ID.
-        return news["imageName"], {
-            **news,
-            "repoDigest": image.id,
-            "baseImageName": news["imageName"],
-        }
+        outputs = {**news, "baseImageName": news["imageName"]}
+        if news["skipPush"]:
+            # image.go:287-294: with skipPush, repoDigest is the local image ID.
+            return news["imageName"], {**outputs, "repoDigest": image.id}
+        return news["imageName"], {**outputs, "repoDigest": self._push(news["imageName"])}
+
+    def _push(self, name: str) -> str:
+        """image.go:302-353: push the name as built, with the credentials of the host's
+        Docker config (none here); repoDigest is the name without its tag, "@" and the
+        digest the push reports."""
+        repository, tag = parse_repository_tag(name)
+        domain = repository.split("/", 1)[0]
+        if "/" not in repository or not ("." in domain or ":" in domain or domain == "localhost"):
+            # getRegistryAddrFromImage (image.go:801): reference.ParseNamed wants a
+            # canonical name, one that starts with its registry.
+            raise HarnessError(
+                f"{name!r}: This resource requires all image names to be fully qualified."
+            )
+        digest = None
+        for line in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+            if "error" in line:
+                raise HarnessError(f"pushing {name} failed: {line['error']}")
+            digest = (line.get("aux") or {}).get("Digest", digest)
+        if digest is None:
+            raise HarnessError(f"pushing {name} reported no digest")
+        return f"{repository}@{digest}"
 
     def read(self, realized) -> dict | None:
         # provider.go:415: Read returns the state as it was; nothing is looked up.

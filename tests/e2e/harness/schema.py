@@ -25,11 +25,18 @@ VOLUME = "docker:index/volume:Volume"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 IMAGE = "docker:index/image:Image"
 CONTAINER = "docker:index/container:Container"
+SERVICE = "docker:index/service:Service"
+SECRET = "docker:index/secret:Secret"
+SERVICE_CONFIG = "docker:index/serviceConfig:ServiceConfig"
 
 _CONTAINER_GO = "internal/provider/resource_docker_container.go"
 _VOLUME_GO = "internal/provider/resource_docker_volume.go"
 _NETWORK_GO = "internal/provider/resource_docker_network.go"
 _IMAGE_GO = "internal/provider/resource_docker_image.go"
+_SERVICE_GO = "internal/provider/resource_docker_service.go"
+_SECRET_GO = "internal/provider/resource_docker_secret.go"
+_CONFIG_GO = "internal/provider/resource_docker_config.go"
+_SPEC = "taskSpec.containerSpec"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +81,46 @@ RULES: dict[str, dict[str, Rule]] = {
         "name": _replace(f"{_IMAGE_GO}:40"),
         "keepLocally": _update(f"{_IMAGE_GO}:55", default=False),
     },
+    # Services update in place through ServiceUpdate (every part of the spec at
+    # once, service_funcs.go:169); only the name, the mode block's shape, the
+    # registry auth and the network attachments are force-new. The state is flat
+    # (harness/service.py): one row per part.
+    SERVICE: {
+        "name": _replace(f"{_SERVICE_GO}:58"),
+        "labels": _update(f"{_SERVICE_GO}:60", computed=True, unordered=True),
+        f"{_SPEC}.image": _update(f"{_SERVICE_GO}:81"),
+        f"{_SPEC}.env": _update(f"{_SERVICE_GO}:109"),
+        f"{_SPEC}.commands": _update(f"{_SERVICE_GO}:92"),
+        f"{_SPEC}.mounts": _update(f"{_SERVICE_GO}:201", unordered=True),
+        f"{_SPEC}.stopGracePeriod": _update(f"{_SERVICE_GO}:305", computed=True),
+        f"{_SPEC}.healthcheck": _update(f"{_SERVICE_GO}:312", computed=True),
+        f"{_SPEC}.secrets": _update(f"{_SERVICE_GO}:409", unordered=True),
+        f"{_SPEC}.configs": _update(f"{_SERVICE_GO}:452", unordered=True),
+        f"{_SPEC}.isolation": _update(f"{_SERVICE_GO}:495", default="default"),
+        "taskSpec.placement.constraints": _update(f"{_SERVICE_GO}:645", unordered=True),
+        "taskSpec.placement.maxReplicas": _update(f"{_SERVICE_GO}:659", default=0),
+        "taskSpec.placement.platforms": _update(f"{_SERVICE_GO}:665", unordered=True),
+        "taskSpec.networksAdvanced": _replace(f"{_SERVICE_GO}:707-732", unordered=True),
+        "taskSpec.logDriver": _update(f"{_SERVICE_GO}:738"),
+        # `mode` is force-new (:768) as a block: in the SDK a nested attribute's own
+        # schema decides, so a new replica count is an update.
+        "mode.replicated.replicas": _update(f"{_SERVICE_GO}:780", default=1),
+        "updateConfig": _update(f"{_SERVICE_GO}:800"),
+        "rollbackConfig": _update(f"{_SERVICE_GO}:853"),
+        "endpointSpec": _update(f"{_SERVICE_GO}:906", computed=True),
+        # Never read back (service_funcs.go:109-166): the state keeps the input.
+        "convergeConfig": _update(f"{_SERVICE_GO}:963"),
+    },
+    # Docker cannot change either: every input is force-new. A secret's data is
+    # never read back (secret.go:137), a config's is (config.go:113).
+    SECRET: {
+        "name": _replace(f"{_SECRET_GO}:27"),
+        "data": _replace(f"{_SECRET_GO}:35"),
+    },
+    SERVICE_CONFIG: {
+        "name": _replace(f"{_CONFIG_GO}:31"),
+        "data": _replace(f"{_CONFIG_GO}:38"),
+    },
     # The native Image diffs its old inputs against the new ones and answers
     # every difference with an update, a new build (pulumi-docker
     # provider/provider.go:271 Diff, :428 Update); `contextDigest` is the hash
@@ -81,6 +128,7 @@ RULES: dict[str, dict[str, Rule]] = {
     IMAGE: {
         "imageName": _update("provider/provider.go:271"),
         "skipPush": _update("provider/provider.go:271"),
+        "registry": _update("provider/provider.go:271"),
         "build": _update("provider/provider.go:271"),
     },
     CONTAINER: {
@@ -107,3 +155,9 @@ RULES: dict[str, dict[str, Rule]] = {
 # container's name is fixed, so the old one is deleted before the new one is
 # made. Other types are created first, then the old one is deleted.
 DELETE_BEFORE_REPLACE = {CONTAINER}
+
+# pulumi-docker provider/resources.go:404, SetAutonaming(255, "-"): a resource whose
+# `name` is left unset gets its logical name, "-" and 7 random characters
+# (pulumi-terraform-bridge v3.136.0 pkg/tfbridge/info/autonaming.go:94-160): the
+# same name on every up, a new one when it is replaced.
+AUTONAMED = {SECRET, SERVICE_CONFIG}

@@ -1,0 +1,180 @@
+"""What the stack is on either target: its files, paths and ports, the volume, the
+app's environment and the outputs.
+
+Every input is written the way pulumi-docker reads it back from Docker, so
+that a second `pulumi up` with nothing changed plans no change at all:
+images are referenced by ID or digest (`RemoteImage.image_id` and
+`repo_digest`, `Image.repo_digest`) rather than by tag (pulumi/pulumi-docker#325),
+durations are in the form the provider writes them back, and nothing is
+declared that Docker merges its own defaults into (log options, volume labels).
+Build inputs are relative paths, and files the containers need are given as
+content, so no machine-specific path ever reaches the state.
+tests/e2e/harness/ cites the provider's source for each of these behaviours.
+"""
+
+import dataclasses
+import ipaddress
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from infra.config import StackConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INIT_SQL = (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")
+READER_SCRIPT = (REPO_ROOT / "reader" / "leitor.sh").read_text(encoding="utf-8")
+# The app applies them at its start (app/desafio2/migrations.py); given to it as
+# files rather than built into the image, whose build context is app/ alone.
+MIGRATIONS = {
+    path.name: path.read_text(encoding="utf-8")
+    for path in sorted((REPO_ROOT / "db" / "migrations").glob("*.sql"))
+}
+
+PGDATA = "/var/lib/postgresql/data"
+PASSWORD_FILE = "/run/secrets/db_password"  # noqa: S105 - a path, not a password
+INITDB_SCRIPT = "/docker-entrypoint-initdb.d/init.sql"
+READER_SCRIPT_PATH = "/opt/leitor/leitor.sh"
+MIGRATIONS_DIR = "/srv/app/migrations"
+APP_PORT = 5000
+DB_PORT = 5432
+# The reader writes a line every few seconds, forever. Docker's `local` log
+# driver rotates by default (20 MB a file, 5 files, compressed), so no log
+# options are declared: the engine would merge daemon-wide ones into a
+# container's and the provider, reading them back, would replace every
+# container on each up (terraform-provider-docker v4.5.0,
+# internal/provider/resource_docker_container_funcs.go:952, log_opts is
+# force-new: resource_docker_container.go:898).
+LOG_DRIVER = "local"
+# The classic builder, said explicitly: pulumi-docker defaults to BuildKit
+# (provider/image.go:50), which the engines we support do not all run the
+# same way; the Dockerfile needs nothing BuildKit adds.
+IMAGE_BUILDER = "BuilderV1"
+APP_BUILD = docker.DockerBuildArgs(
+    context="app", dockerfile="app/Dockerfile", builder_version=IMAGE_BUILDER
+)
+HEALTHCHECK_TIMEOUT_SECONDS = 3
+HEALTHCHECK_RETRIES = 5
+APP_HEALTH_TEST = ["python", "healthcheck.py"]
+# Without a grace period the database is killed when it is stopped for a
+# replacement or a destroy; PostgreSQL then has to recover on its next start.
+DB_STOP_GRACE_SECONDS = 30
+APP_STOP_GRACE_SECONDS = 15  # gunicorn's graceful_timeout is 10 s
+
+
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """The declared resources. On a host db, app and reader are docker.Container;
+    on a swarm docker.Service."""
+
+    network: docker.Network
+    volume: docker.Volume
+    db: pulumi.CustomResource
+    app: pulumi.CustomResource
+    reader: pulumi.CustomResource
+    outputs: dict[str, pulumi.Input[str]]  # what `pulumi stack output` shows
+
+
+def public_url(bind_address: str, port: int) -> str:
+    """The URL a user on the Docker host opens for a port published on bind_address."""
+    address = ipaddress.ip_address(bind_address)
+    host = "localhost" if address.is_unspecified else str(address)
+    if address.version == 6 and not address.is_unspecified:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def go_duration(seconds: int) -> str:
+    """Whole seconds as Go's time.Duration.String() writes them: 5s, 2m0s, 1h0m0s.
+
+    The provider parses a container's health check durations and stores what
+    Docker reports, formatted that way (resource_docker_container_funcs.go:964):
+    "120s" would read back as "2m0s" and show a change on every up.
+    """
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def db_health_test(config: StackConfig) -> list[str]:
+    # Over TCP: during initdb the server listens on its socket only, so a
+    # TCP check cannot pass before init.sql has run.
+    return ["pg_isready", "-h", "127.0.0.1", "-U", config.db_user, "-d", config.db_name]
+
+
+def db_environment(config: StackConfig) -> list[str]:
+    return [
+        f"POSTGRES_USER={config.db_user}",
+        f"POSTGRES_DB={config.db_name}",
+        f"POSTGRES_PASSWORD_FILE={PASSWORD_FILE}",
+    ]
+
+
+def app_environment(config: StackConfig, volume: docker.Volume) -> list[pulumi.Input[str]]:
+    return [
+        f"PGHOST={config.db_alias}",
+        f"PGPORT={DB_PORT}",
+        f"PGUSER={config.db_user}",
+        f"PGDATABASE={config.db_name}",
+        f"DATABASE_PASSWORD_FILE={PASSWORD_FILE}",
+        volume.name.apply(lambda name: f"VOLUME_NAME={name}"),
+        f"WEB_CONCURRENCY={config.app_workers}",
+        f"GUNICORN_THREADS={config.app_threads}",
+        f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
+    ]
+
+
+def reader_environment(config: StackConfig) -> list[str]:
+    return [
+        f"API_URL=http://{config.app_alias}:{APP_PORT}",
+        f"READ_INTERVAL_SECONDS={config.reader_interval_seconds}",
+    ]
+
+
+def declare_volume(config: StackConfig) -> docker.Volume:
+    volume = docker.Volume(
+        "dados-postgres",
+        name=config.volume_name,
+        opts=pulumi.ResourceOptions(
+            # `pulumi destroy` leaves the volume, and its data, in Docker; the
+            # next `up` attaches it again by name. retainVolume=false then
+            # `up` then `destroy` is the deliberate way to delete the data.
+            retain_on_delete=config.retain_volume,
+            # A new name or driver would replace the volume and start the
+            # database on an empty one. The change is ignored instead, and
+            # warn_if_volume_kept() says so; README: "Moving to another volume".
+            # Labels are read back from Docker and force a replacement
+            # (resource_docker_volume.go:48 and :309): a volume adopted from
+            # docker compose carries com.docker.compose.* labels.
+            ignore_changes=["name", "driver", "driverOpts", "labels"],
+        ),
+    )
+    volume.name.apply(lambda actual: warn_if_volume_kept(actual, config.volume_name))
+    return volume
+
+
+def warn_if_volume_kept(actual: str, configured: str) -> None:
+    if actual != configured:
+        pulumi.log.warn(
+            f"volumeName is now {configured!r}, but the database keeps its volume {actual!r}: "
+            "replacing it would start the database empty. To move to the new volume, run "
+            "`make down` (the old volume stays in Docker), then `make up`."
+        )
+
+
+def url_outputs(url: str) -> dict[str, str]:
+    return {
+        "url": url,
+        "usuariosUrl": f"{url}/usuarios",
+        "logsUrl": f"{url}/logs",
+        "statusUrl": f"{url}/status",
+    }
+
+
+def export(outputs: dict[str, pulumi.Input[str]]) -> None:
+    for name, value in outputs.items():
+        pulumi.export(name, value)

@@ -1,0 +1,173 @@
+"""The stack on one Docker host (target "host", the default): three containers."""
+
+import pulumi
+import pulumi_docker as docker
+
+from infra.common import (
+    APP_BUILD,
+    APP_HEALTH_TEST,
+    APP_PORT,
+    APP_STOP_GRACE_SECONDS,
+    DB_PORT,
+    DB_STOP_GRACE_SECONDS,
+    HEALTHCHECK_RETRIES,
+    HEALTHCHECK_TIMEOUT_SECONDS,
+    INIT_SQL,
+    INITDB_SCRIPT,
+    LOG_DRIVER,
+    MIGRATIONS,
+    MIGRATIONS_DIR,
+    PASSWORD_FILE,
+    PGDATA,
+    READER_SCRIPT,
+    READER_SCRIPT_PATH,
+    Stack,
+    app_environment,
+    db_environment,
+    db_health_test,
+    declare_volume,
+    export,
+    go_duration,
+    public_url,
+    reader_environment,
+    url_outputs,
+)
+from infra.config import StackConfig
+
+
+def healthcheck(config: StackConfig, test: list[str]) -> docker.ContainerHealthcheckArgs:
+    """A health check on the engines the stack supports, Docker 20.10 and newer.
+
+    `start_interval` is only sent when configured: the provider's Docker client
+    refuses to create a container that has one on an engine older than API
+    1.44 (Docker 25), so setting it by default would break every older engine.
+    """
+    start_interval = config.healthcheck_start_interval_seconds
+    return docker.ContainerHealthcheckArgs(
+        tests=["CMD", *test],
+        interval=go_duration(config.healthcheck_interval_seconds),
+        timeout=go_duration(HEALTHCHECK_TIMEOUT_SECONDS),
+        retries=HEALTHCHECK_RETRIES,
+        start_period=go_duration(config.start_timeout_seconds),
+        start_interval=go_duration(start_interval) if start_interval else None,
+    )
+
+
+def container(
+    resource_name: str,
+    config: StackConfig,
+    network: docker.Network,
+    *,
+    aliases: list[str] | None = None,
+    health_test: list[str] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+    **container_args,
+) -> docker.Container:
+    """A container of the stack: on its network only, restarted unless stopped,
+    with rotated logs; with a health check, `up` waits until it is healthy."""
+    if health_test:
+        container_args.update(
+            healthcheck=healthcheck(config, health_test),
+            wait=True,
+            wait_timeout=config.start_timeout_seconds,
+        )
+    return docker.Container(
+        resource_name,
+        networks_advanced=[
+            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=aliases)
+        ],
+        restart="unless-stopped",
+        log_driver=LOG_DRIVER,
+        opts=pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(
+                # The provider updates a health check in place and its Update
+                # never sends it to Docker (resource_docker_container_funcs.go:991):
+                # a new interval would be recorded but never run. Replacing the
+                # container is how a health check change reaches it; the
+                # container's name is fixed, so the old one goes first.
+                replace_on_changes=["healthcheck"],
+                delete_before_replace=True,
+            ),
+            opts,
+        ),
+        **container_args,
+    )
+
+
+def published(internal: int, external: int, bind_address: str) -> list[docker.ContainerPortArgs]:
+    return [docker.ContainerPortArgs(internal=internal, external=external, ip=bind_address)]
+
+
+def declare(config: StackConfig) -> Stack:
+    network = docker.Network("rede", name=config.network_name, driver="bridge")
+    volume = declare_volume(config)
+    password_upload = docker.ContainerUploadArgs(file=PASSWORD_FILE, content=config.db_password)
+
+    db_image = docker.RemoteImage("postgres-image", name=config.db_image, keep_locally=True)
+    db = container(
+        "db-postgres",
+        config,
+        network,
+        aliases=[config.db_alias],
+        name=config.db_container_name,
+        image=db_image.image_id,
+        envs=db_environment(config),
+        uploads=[password_upload, docker.ContainerUploadArgs(file=INITDB_SCRIPT, content=INIT_SQL)],
+        mounts=[docker.ContainerMountArgs(type="volume", source=volume.name, target=PGDATA)],
+        ports=(
+            published(DB_PORT, config.db_host_port, config.db_bind_address)
+            if config.db_host_port
+            else []
+        ),
+        health_test=db_health_test(config),
+        destroy_grace_seconds=DB_STOP_GRACE_SECONDS,
+    )
+
+    app_image = docker.Image(
+        "app-image", image_name=config.app_image_name, build=APP_BUILD, skip_push=True
+    )
+    app = container(
+        "app-flask",
+        config,
+        network,
+        aliases=[config.app_alias],
+        name=config.app_container_name,
+        image=app_image.repo_digest,
+        envs=app_environment(config, volume),
+        uploads=[
+            password_upload,
+            *(
+                docker.ContainerUploadArgs(file=f"{MIGRATIONS_DIR}/{name}", content=content)
+                for name, content in MIGRATIONS.items()
+            ),
+        ],
+        ports=published(APP_PORT, config.app_host_port, config.app_bind_address),
+        health_test=APP_HEALTH_TEST,
+        destroy_grace_seconds=APP_STOP_GRACE_SECONDS,
+        # The app may only start once the database is healthy (db waits for it).
+        opts=pulumi.ResourceOptions(depends_on=[db]),
+    )
+
+    reader_image = docker.RemoteImage("curl-image", name=config.reader_image, keep_locally=True)
+    reader = container(
+        "leitor-dados",
+        config,
+        network,
+        name=config.reader_container_name,
+        image=reader_image.image_id,
+        entrypoints=["/bin/sh", READER_SCRIPT_PATH],
+        envs=reader_environment(config),
+        uploads=[docker.ContainerUploadArgs(file=READER_SCRIPT_PATH, content=READER_SCRIPT)],
+        opts=pulumi.ResourceOptions(depends_on=[app]),
+    )
+
+    outputs = {
+        **url_outputs(public_url(config.app_bind_address, config.app_host_port)),
+        "volumeName": volume.name,
+        "networkName": network.name,
+        "dbContainer": db.name,
+        "appContainer": app.name,
+        "readerContainer": reader.name,
+    }
+    export(outputs)
+    return Stack(network, volume, db, app, reader, outputs)

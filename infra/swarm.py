@@ -1,0 +1,275 @@
+"""The stack on a Docker Swarm (target "swarm"): services on an overlay network.
+
+The provider talks to one manager (DOCKER_HOST or `docker:host`): the app
+image is built there and pushed to `registry`, the volume is made there, and
+the node carrying the label `dbNodeLabel=true` runs the database; label the
+node the provider talks to (README: "Running on a swarm").
+
+Neither the routing mesh nor virtual-IP endpoints are used: both need IPVS in
+the nodes' kernels. The app publishes its port in host mode (each node that
+runs an app task answers on it) and services find each other by DNS round
+robin (`dnsrr`).
+
+Durations are written as the provider reads a service back (shortDur,
+resource_docker_service_structures.go:1341: "2m", not "2m0s"), images by
+digest, and networks by ID (resource_docker_service.go:716: "Using the name
+attribute of the docker network will lead to constant replacements").
+"""
+
+import base64
+
+import pulumi
+import pulumi_docker as docker
+
+from infra.common import (
+    APP_BUILD,
+    APP_HEALTH_TEST,
+    APP_PORT,
+    APP_STOP_GRACE_SECONDS,
+    DB_STOP_GRACE_SECONDS,
+    HEALTHCHECK_RETRIES,
+    HEALTHCHECK_TIMEOUT_SECONDS,
+    INIT_SQL,
+    INITDB_SCRIPT,
+    LOG_DRIVER,
+    MIGRATIONS,
+    MIGRATIONS_DIR,
+    PASSWORD_FILE,
+    PGDATA,
+    READER_SCRIPT,
+    READER_SCRIPT_PATH,
+    Stack,
+    app_environment,
+    db_environment,
+    db_health_test,
+    declare_volume,
+    export,
+    go_duration,
+    reader_environment,
+    url_outputs,
+)
+from infra.config import StackConfig
+
+# The image's platforms are added to a service's placement when it is created
+# (the provider asks the registry for the image's digest and platforms,
+# QueryRegistry: resource_docker_service_funcs.go:45, moby client
+# service_create.go) and never by an update: left in the diff, they would
+# make the second `up` update every service, and restart its tasks.
+IGNORED_ON_SERVICES = ["taskSpec.placement.platforms"]
+# The app's rolling update: a new task must be healthy before an old one
+# stops; a task that fails within this time rolls the update back.
+UPDATE_MONITOR_SECONDS = 10
+
+
+def short_duration(seconds: int) -> str:
+    """Whole seconds as the provider writes a service's durations back: Go's
+    Duration.String() without a trailing zero unit (5s, 1m30s, 2m, 1h)."""
+    text = go_duration(seconds)
+    if text.endswith("m0s"):
+        text = text[:-2]
+    if text.endswith("h0m"):
+        text = text[:-2]
+    return text
+
+
+def base64_text(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def file_config(resource_name: str, content: str, path: str):
+    """A file given to a service's tasks as a swarm config, mounted read-only at path.
+
+    Configs cannot change: a new content makes a new config (the name is
+    Pulumi's auto-name, so the new one does not clash with the old), the
+    service moves to it, then the old one is removed.
+    """
+    config = docker.ServiceConfig(resource_name, data=base64_text(content))
+    return docker.ServiceTaskSpecContainerSpecConfigArgs(
+        config_id=config.id, config_name=config.name, file_name=path
+    )
+
+
+def healthcheck(config: StackConfig, test: list[str]):
+    return docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
+        tests=["CMD", *test],
+        interval=short_duration(config.healthcheck_interval_seconds),
+        timeout=short_duration(HEALTHCHECK_TIMEOUT_SECONDS),
+        retries=HEALTHCHECK_RETRIES,
+        start_period=short_duration(config.start_timeout_seconds),
+    )
+
+
+def service(
+    resource_name: str,
+    config: StackConfig,
+    network: docker.Network,
+    *,
+    name: str,
+    container_spec: docker.ServiceTaskSpecContainerSpecArgs,
+    aliases: list[str] | None = None,
+    replicas: int = 1,
+    placement: docker.ServiceTaskSpecPlacementArgs | None = None,
+    endpoint_spec: docker.ServiceEndpointSpecArgs | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+    **service_args,
+) -> docker.Service:
+    """A service of the stack: on its overlay network, found by DNS round robin,
+    with rotated logs; `up` waits until its tasks run (and are healthy)."""
+    return docker.Service(
+        resource_name,
+        name=name,
+        task_spec=docker.ServiceTaskSpecArgs(
+            container_spec=container_spec,
+            networks_advanceds=[
+                docker.ServiceTaskSpecNetworksAdvancedArgs(id=network.id, aliases=aliases)
+            ],
+            placement=placement,
+            log_driver=docker.ServiceTaskSpecLogDriverArgs(name=LOG_DRIVER),
+        ),
+        mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=replicas)),
+        endpoint_spec=endpoint_spec or docker.ServiceEndpointSpecArgs(mode="dnsrr"),
+        converge_config=docker.ServiceConvergeConfigArgs(
+            delay=short_duration(1), timeout=short_duration(config.start_timeout_seconds)
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(ignore_changes=IGNORED_ON_SERVICES), opts
+        ),
+        **service_args,
+    )
+
+
+def update_policy(args_type, *, order: str, failure_action: str):
+    return args_type(
+        parallelism=1,
+        order=order,
+        failure_action=failure_action,
+        monitor=short_duration(UPDATE_MONITOR_SECONDS),
+    )
+
+
+def declare(config: StackConfig) -> Stack:
+    network = docker.Network("rede", name=config.network_name, driver="overlay")
+    # On the manager the provider talks to: the node that must carry the label.
+    volume = declare_volume(config)
+    # Never in an environment variable, a label or `docker service inspect`:
+    # tasks read it from a file (Docker's secrets are encrypted in the swarm's
+    # Raft log and only sent to the nodes that run a task using them).
+    password = docker.Secret("db-password", data=config.db_password.apply(base64_text))
+    password_file = docker.ServiceTaskSpecContainerSpecSecretArgs(
+        secret_id=password.id, secret_name=password.name, file_name=PASSWORD_FILE
+    )
+
+    db_image = docker.RemoteImage("postgres-image", name=config.db_image, keep_locally=True)
+    db = service(
+        "db-postgres",
+        config,
+        network,
+        name=config.db_container_name,
+        aliases=[config.db_alias],
+        container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+            image=pinned(db_image, config.db_image),
+            env=as_map(db_environment(config)),
+            secrets=[password_file],
+            configs=[file_config("init-sql", INIT_SQL, INITDB_SCRIPT)],
+            mounts=[
+                docker.ServiceTaskSpecContainerSpecMountArgs(
+                    type="volume", source=volume.name, target=PGDATA
+                )
+            ],
+            healthcheck=healthcheck(config, db_health_test(config)),
+            stop_grace_period=short_duration(DB_STOP_GRACE_SECONDS),
+        ),
+        placement=docker.ServiceTaskSpecPlacementArgs(
+            constraints=[f"node.labels.{config.db_node_label}==true"]
+        ),
+        # Never two servers on one data directory: the old task stops first.
+        update_config=update_policy(
+            docker.ServiceUpdateConfigArgs, order="stop-first", failure_action="pause"
+        ),
+    )
+
+    app_image = docker.Image(
+        "app-image",
+        image_name=f"{config.registry}/{config.app_image_name}",
+        build=APP_BUILD,
+        skip_push=False,
+    )
+    app = service(
+        "app-flask",
+        config,
+        network,
+        name=config.app_container_name,
+        aliases=[config.app_alias],
+        replicas=config.app_replicas,
+        container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+            image=app_image.repo_digest,
+            env=pulumi.Output.all(*app_environment(config, volume)).apply(as_map),
+            secrets=[password_file],
+            configs=[
+                file_config(f"migration-{name.removesuffix('.sql')}", content, path)
+                for name, content in MIGRATIONS.items()
+                for path in [f"{MIGRATIONS_DIR}/{name}"]
+            ],
+            healthcheck=healthcheck(config, APP_HEALTH_TEST),
+            stop_grace_period=short_duration(APP_STOP_GRACE_SECONDS),
+        ),
+        # One task a node: each node that runs one answers on the published port.
+        placement=docker.ServiceTaskSpecPlacementArgs(max_replicas=1),
+        endpoint_spec=docker.ServiceEndpointSpecArgs(
+            mode="dnsrr",
+            ports=[
+                docker.ServiceEndpointSpecPortArgs(
+                    target_port=APP_PORT, published_port=config.app_host_port, publish_mode="host"
+                )
+            ],
+        ),
+        update_config=update_policy(
+            docker.ServiceUpdateConfigArgs, order="start-first", failure_action="rollback"
+        ),
+        rollback_config=update_policy(
+            docker.ServiceRollbackConfigArgs, order="start-first", failure_action="pause"
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[db]),
+    )
+
+    reader_image = docker.RemoteImage("curl-image", name=config.reader_image, keep_locally=True)
+    reader = service(
+        "leitor-dados",
+        config,
+        network,
+        name=config.reader_container_name,
+        container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+            image=pinned(reader_image, config.reader_image),
+            commands=["/bin/sh", READER_SCRIPT_PATH],
+            env=as_map(reader_environment(config)),
+            configs=[file_config("leitor-script", READER_SCRIPT, READER_SCRIPT_PATH)],
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[app]),
+    )
+
+    outputs = {
+        **url_outputs(f"http://{config.app_public_host}:{config.app_host_port}"),
+        "volumeName": volume.name,
+        "networkName": network.name,
+        "dbService": db.name,
+        "appService": app.name,
+        "readerService": reader.name,
+        "dbNodes": f"the node labelled {config.db_node_label}=true (it holds {config.volume_name})",
+        "appNodes": (
+            f"{config.app_replicas} nodes, one task each, answering on port {config.app_host_port}"
+        ),
+        "readerNodes": "any node",
+    }
+    export(outputs)
+    return Stack(network, volume, db, app, reader, outputs)
+
+
+def pinned(image: docker.RemoteImage, name: str) -> pulumi.Output[str]:
+    """The image by its registry digest, the same on every node; by name when it came
+    from no registry (then every node must hold it already)."""
+    return image.repo_digest.apply(lambda digest: digest or name)
+
+
+def as_map(variables: list[str]) -> dict[str, str]:
+    """NAME=value lines as the map a service's env is (the provider sends it as a list)."""
+    return dict(line.split("=", 1) for line in variables)

@@ -1,0 +1,190 @@
+"""The stack on the test swarm (config `target: swarm`), isolated like tests/e2e's
+LiveStack: every name it gives starts with its prefix, and its database node
+label is its own. The harness talks to the manager, as the provider would.
+
+`Balancer` stands in for what the README asks users to put in front of the
+app's nodes: a load balancer that sends each request to the next node and, when
+a node does not answer, to the one after it.
+"""
+
+import itertools
+import threading
+import time
+
+import docker.errors
+import requests
+
+from infra.config import StackConfig
+from tests.e2e.harness import DockerHarness, Realized
+from tests.e2e.live import EffectiveConfig, isolated_config
+from tests.support.program import ProgramRun
+from tests.swarm.cluster import SwarmCluster
+from tests.swarm.node import APP_PORT
+
+_DEFAULTS = StackConfig(db_password=None)
+
+
+class SwarmStack:
+    def __init__(self, cluster: SwarmCluster, prefix: str, **overrides: object):
+        self.cluster = cluster
+        self.prefix = prefix
+        self.harness = DockerHarness(cluster.manager_client)
+        self.db_label = f"{prefix}db"
+        self.config: dict[str, object] = {
+            **isolated_config(prefix),
+            # Where each node's published port is reachable from the host (node.app_url).
+            "appHostPort": APP_PORT,
+            "target": "swarm",
+            "registry": cluster.registry,
+            "dbImage": cluster.mirrored(_DEFAULTS.db_image),
+            "readerImage": cluster.mirrored(_DEFAULTS.reader_image),
+            "dbNodeLabel": self.db_label,
+            "appPublicHost": "127.0.0.1",
+            **overrides,
+        }
+        self.run: ProgramRun | None = None
+        cluster.label(cluster.manager, self.db_label, "true")
+
+    # -- the stack's lifecycle --
+
+    def up(self, **config: object) -> ProgramRun:
+        self.config.update(config)
+        self.run = self.harness.up(dict(self.config))
+        return self.run
+
+    def destroy(self) -> None:
+        self.harness.destroy()
+        self.run = None
+
+    def purge(self) -> None:
+        """Remove all it made: services, secrets, configs, network, and its volume on every node."""
+        errors = self.harness.purge()
+        manager = self.cluster.manager_client
+        for service in manager.services.list():
+            if service.name.startswith(self.prefix):
+                service.remove()
+        for node in self.cluster.nodes:
+            for volume in node.client.volumes.list():
+                if volume.name.startswith(self.prefix):
+                    _remove_when_free(volume)
+        if errors:
+            raise RuntimeError(f"cleanup of {self.prefix}* was incomplete: {errors}")
+
+    def setting(self, key: str):
+        """A config value as the program sees it, defaults included."""
+        return EffectiveConfig(self.config)[key]
+
+    @property
+    def name(self) -> dict[str, str]:
+        """The services' names by role."""
+        return {
+            "db": str(self.config["dbContainerName"]),
+            "app": str(self.config["appContainerName"]),
+            "reader": str(self.config["readerContainerName"]),
+        }
+
+    def resource(self, type_token: str, name: str) -> Realized:
+        found = self.harness.find(type_token, name)
+        if found is None:
+            raise LookupError(f"no {name} in the stack's state")
+        return found
+
+    # -- where things run --
+
+    def nodes_running(self, role: str) -> list[str]:
+        """Hostnames of the nodes with a running task of the role's service."""
+        return sorted(
+            host
+            for host, state in self.cluster.tasks(self.name[role], desired="running")
+            if state == "running"
+        )
+
+    def container(self, role: str):
+        """The running container of the role's (first) task, on its node."""
+        for host in self.nodes_running(role):
+            found = self.cluster.node(host).client.containers.list(
+                filters={"label": f"com.docker.swarm.service.name={self.name[role]}"}
+            )
+            if found:
+                return found[0]
+        raise LookupError(f"no running {role} container")
+
+    def app_urls(self) -> list[str]:
+        return [self.cluster.node(host).app_url for host in self.nodes_running("app")]
+
+    def psql(self, sql: str) -> str:
+        command = ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-U", self.setting("dbUser")]
+        command += ["-d", self.setting("dbName"), "-c", sql]
+        result = self.container("db").exec_run(command, user="postgres")
+        output = result.output.decode("utf-8", errors="replace")
+        if result.exit_code != 0:
+            raise RuntimeError(f"psql failed ({result.exit_code}): {output}")
+        return output.strip()
+
+    def volumes(self) -> dict[str, dict]:
+        """{node hostname: the volume's attributes} for every node that has the volume."""
+        name = str(self.config["volumeName"])
+        found = {}
+        for node in self.cluster.nodes:
+            try:
+                found[node.hostname] = node.client.api.inspect_volume(name)
+            except docker.errors.NotFound:
+                continue
+        return found
+
+
+def _remove_when_free(volume, timeout: float = 60) -> None:
+    # A volume stays in use for a moment after its last task's container is removed.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            volume.remove(force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+class Balancer:
+    """Round robin over the nodes' app ports; a node that gives no HTTP answer is
+    skipped for the next (connection refused or reset: nothing was served).
+
+    `failures` counts requests no node answered; `retried` those that needed
+    another node; `longest_gap` is the longest time between two answered requests.
+    """
+
+    def __init__(self, urls: list[str], timeout: float = 5):
+        self.urls = urls
+        self.timeout = timeout
+        self._next = itertools.cycle(range(len(urls)))
+        self._lock = threading.Lock()
+        self.failures: list[str] = []
+        self.retried = 0
+        self.answered = 0
+        self.longest_gap = 0.0
+        self._last_answer = time.monotonic()
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response | None:
+        with self._lock:
+            start = next(self._next)
+        errors = []
+        for attempt in range(len(self.urls)):
+            url = self.urls[(start + attempt) % len(self.urls)]
+            try:
+                response = requests.request(method, url + path, timeout=self.timeout, **kwargs)
+            except requests.ConnectionError as error:
+                errors.append(f"{url}: {type(error).__name__}")
+                continue
+            with self._lock:
+                now = time.monotonic()
+                self.longest_gap = max(self.longest_gap, now - self._last_answer)
+                self._last_answer = now
+                self.answered += 1
+                self.retried += attempt > 0
+            return response
+        with self._lock:
+            self.failures.append(f"{method} {path}: {errors}")
+        return None

@@ -1,0 +1,242 @@
+"""The stack with `target: swarm` on a real three-node swarm (tests/swarm/cluster.py):
+the issue's five scenarios, and the figures the README quotes (printed)."""
+
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.harness import PROJECT_ROOT, SERVICE
+from tests.e2e.live import wait_until
+from tests.swarm.stack import Balancer, SwarmStack
+
+SEEDED_NAMES = ["João Silva", "Maria Santos", "Pedro Oliveira"]
+
+
+def report(capsys, line: str) -> None:
+    with capsys.disabled():
+        print(f"\nswarm figures: {line}")
+
+
+@pytest.fixture(scope="module")
+def swarm_stack(swarm_cluster, stack_factory):
+    stack = SwarmStack(swarm_cluster, f"{stack_factory.prefix}sw-")
+    started = time.monotonic()
+    try:
+        stack.up()
+    except BaseException:
+        stack.purge()
+        raise
+    stack.up_seconds = time.monotonic() - started
+    yield stack
+    stack.purge()
+
+
+def get_json(url: str):
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_walkthrough_through_the_published_port(swarm_stack, swarm_cluster):
+    app_nodes = swarm_stack.nodes_running("app")
+    assert len(app_nodes) == 2, app_nodes
+    assert swarm_stack.nodes_running("db") == [swarm_cluster.manager.hostname]
+    for url in swarm_stack.app_urls():
+        usuarios = get_json(f"{url}/usuarios")
+        assert [u["nome"] for u in usuarios[:3]] == SEEDED_NAMES
+        assert get_json(f"{url}/status")["database"] == "ok"
+    url = swarm_stack.app_urls()[0]
+    email = f"swarm-{uuid.uuid4().hex[:8]}@example.com"
+    created = requests.post(f"{url}/usuarios", json={"nome": "Swarm", "email": email}, timeout=10)
+    assert created.status_code == 201, created.text
+    other = swarm_stack.app_urls()[1]
+    assert email in [u["email"] for u in get_json(f"{other}/usuarios")]
+    assert any(log["usuario_id"] == created.json()["id"] for log in get_json(f"{other}/logs"))
+    (idle,) = {n.hostname for n in swarm_cluster.nodes} - set(app_nodes)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{swarm_cluster.node(idle).app_url}/status", timeout=3)
+    outputs = swarm_stack.run.outputs
+    assert outputs["usuariosUrl"] == "http://127.0.0.1:5000/usuarios"
+    assert outputs["dbService"] == swarm_stack.name["db"]
+    reader_log = wait_until(
+        lambda: "status=200" in (log := swarm_stack.container("reader").logs().decode()) and log,
+        60,
+        "the reader to log a read",
+    )
+    assert "GET /usuarios status=200" in reader_log
+
+
+def test_a_second_up_changes_nothing(swarm_stack):
+    swarm_stack.up()
+    assert set(swarm_stack.harness.steps.values()) == {"same"}, swarm_stack.harness.steps
+
+
+def test_killed_worker_the_api_keeps_answering_and_the_task_moves(
+    swarm_stack, swarm_cluster, capsys
+):
+    app_nodes = swarm_stack.nodes_running("app")
+    victim = next(h for h in app_nodes if h != swarm_cluster.manager.hostname)
+    balancer = Balancer([n.app_url for n in swarm_cluster.nodes], timeout=3)
+    stop = threading.Event()
+
+    def read_steadily():
+        while not stop.is_set():
+            balancer.request("GET", "/status")
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=read_steadily)
+    reader.start()
+    try:
+        time.sleep(2)
+        killed_at = time.monotonic()
+        swarm_cluster.kill(victim)
+        moved = wait_until(
+            lambda: (
+                (nodes := swarm_stack.nodes_running("app"))
+                and len(nodes) == 2
+                and victim not in nodes
+                and nodes
+            ),
+            180,
+            f"the app task of {victim} to run on another node",
+            interval=0.5,
+        )
+        rescheduled_after = time.monotonic() - killed_at
+        time.sleep(2)
+    finally:
+        stop.set()
+        reader.join()
+        swarm_cluster.restart(victim)
+    report(
+        capsys,
+        f"node killed: longest gap between answers {balancer.longest_gap:.2f} s, "
+        f"{balancer.answered} answered, {balancer.retried} sent on to another node, "
+        f"{len(balancer.failures)} failed; task running again on {moved} after "
+        f"{rescheduled_after:.1f} s",
+    )
+    assert balancer.failures == []
+    assert balancer.longest_gap < 5
+    assert set(moved) == {n.hostname for n in swarm_cluster.nodes} - {victim}
+
+
+def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
+    swarm_stack, swarm_cluster, tmp_path: Path, capsys
+):
+    # A new image: the same app, one of its files changed (a comment).
+    shutil.copytree(PROJECT_ROOT / "app", tmp_path / "app")
+    with (tmp_path / "app" / "healthcheck.py").open("a", encoding="utf-8") as changed:
+        changed.write(f"# rollout {uuid.uuid4().hex}\n")
+    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    app = swarm_stack.resource(SERVICE, "app-flask")
+    old_image = app.outputs["taskSpec.containerSpec.image"]
+    balancer = Balancer([n.app_url for n in swarm_cluster.nodes])
+    written: list[dict] = []
+    stop = threading.Event()
+
+    def write_steadily(worker: int):
+        for n in range(100000):
+            if stop.is_set():
+                return
+            email = f"rollout-{worker}-{n}-{uuid.uuid4().hex[:6]}@example.com"
+            response = balancer.request(
+                "POST", "/usuarios", json={"nome": "Rollout", "email": email}
+            )
+            if response is not None:
+                assert response.status_code == 201, response.text
+                written.append(response.json())
+            balancer.request("GET", "/usuarios?limit=5")
+
+    workers = [threading.Thread(target=write_steadily, args=(w,)) for w in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        time.sleep(2)
+        swarm_stack.harness.build_from(tmp_path)
+        started = time.monotonic()
+        swarm_stack.up()
+        rollout_seconds = time.monotonic() - started
+        time.sleep(2)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+        swarm_stack.harness.build_from(PROJECT_ROOT)
+    new_image = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
+    stored = set(swarm_stack.psql("SELECT email FROM usuarios WHERE nome = 'Rollout'").split())
+    lost = [row["email"] for row in written if row["email"] not in stored]
+    report(
+        capsys,
+        f"rolling update in {rollout_seconds:.1f} s: {balancer.answered} requests answered, "
+        f"{balancer.retried} sent on to another node, {len(balancer.failures)} failed, "
+        f"{len(written)} rows written, {len(lost)} lost",
+    )
+    assert swarm_stack.harness.steps["app-flask"] == "update"
+    assert new_image != old_image
+    assert balancer.failures == []
+    assert lost == []
+    assert written, "no write went through during the rollout"
+
+
+def test_destroy_then_up_every_row_back_and_the_volume_never_left_its_node(
+    swarm_stack, swarm_cluster
+):
+    def where_the_volume_is():
+        # Which node holds it, and where (a local volume's CreatedAt is the mtime
+        # of its directory: it moves with every write, so it is left out).
+        return {node: attrs["Mountpoint"] for node, attrs in swarm_stack.volumes().items()}
+
+    before = swarm_stack.psql("SELECT id, email, data_criacao FROM usuarios ORDER BY id")
+    placed = where_the_volume_is()
+    assert list(placed) == [swarm_cluster.manager.hostname]
+    swarm_stack.destroy()
+    assert swarm_stack.harness.steps["dados-postgres"] == "retain"
+    assert where_the_volume_is() == placed
+    assert not [
+        s
+        for s in swarm_cluster.manager_client.services.list()
+        if s.name.startswith(swarm_stack.prefix)
+    ]
+    swarm_stack.up()
+    assert swarm_stack.psql("SELECT id, email, data_criacao FROM usuarios ORDER BY id") == before
+    assert where_the_volume_is() == placed
+    assert swarm_stack.nodes_running("db") == [swarm_cluster.manager.hostname]
+
+
+def test_the_password_is_in_no_inspect_env_label_or_log(swarm_stack, swarm_cluster):
+    password = str(swarm_stack.config["dbPassword"])
+    db = swarm_stack.container("db")
+    # It did reach the database, as a file.
+    assert db.exec_run(["cat", "/run/secrets/db_password"]).output.decode() == password
+    manager = swarm_cluster.manager_client.api
+    seen = [repr(manager.inspect_service(name)) for name in swarm_stack.name.values()]
+    seen += [repr(manager.tasks(filters={"service": name})) for name in swarm_stack.name.values()]
+    seen += [repr(manager.inspect_secret(s["ID"])) for s in manager.secrets()]
+    seen += [repr(node.attrs) for node in swarm_cluster.manager_client.nodes.list()]
+    for node in swarm_cluster.nodes:
+        for container in node.client.containers.list(all=True):
+            if not container.name.startswith(tuple(swarm_stack.name.values())):
+                continue
+            seen.append(repr(container.attrs))
+            seen.append(container.logs().decode("utf-8", errors="replace"))
+            seen.append(
+                container.exec_run(["env"]).output.decode() if container.status == "running" else ""
+            )
+    assert len(seen) > 10
+    assert not [text[:200] for text in seen if password in text]
+
+
+def test_up_time_against_a_single_host(swarm_stack, make_stack, capsys):
+    started = time.monotonic()
+    make_stack()
+    host_seconds = time.monotonic() - started
+    report(
+        capsys,
+        f"up from nothing: swarm {swarm_stack.up_seconds:.1f} s, one host {host_seconds:.1f} s "
+        f"({swarm_stack.up_seconds / host_seconds:.1f}x)",
+    )
+    assert swarm_stack.up_seconds > 0
