@@ -5,6 +5,9 @@
 #   1. the environment: DB_CONTAINER, APP_CONTAINER, READER_CONTAINER, VOLUME_NAME
 #   2. the stack's outputs, when the Pulumi CLI can read them (STACK selects one)
 #   3. the program's defaults (infra/config.py)
+# On a swarm (target swarm: the outputs, or DB_SERVICE, APP_SERVICE and
+# READER_SERVICE, name services), the database container is its service's
+# running task on the engine the docker CLI talks to: the database's node.
 # The database user and name come from DB_USER / DB_NAME, else from the db
 # container itself (the POSTGRES_USER / POSTGRES_DB it was created with), so a
 # stack with other names needs no flags.
@@ -24,9 +27,25 @@ container_env() {  # CONTAINER VARIABLE: a variable of the container's configure
         | sed -n "s/^$2=//p" | head -n 1
 }
 
+service_container() {  # SERVICE: its running task's container on this engine, if any
+    docker ps -q --filter "label=com.docker.swarm.service.name=$1" --filter status=running \
+        | head -n 1
+}
+
+resolve_services() {
+    DB_SERVICE="${DB_SERVICE:-$(stack_output dbService "")}"
+    APP_SERVICE="${APP_SERVICE:-$(stack_output appService "")}"
+    READER_SERVICE="${READER_SERVICE:-$(stack_output readerService "")}"
+}
+
 resolve_db() {
-    DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is dockerd running?)"
+    resolve_services
+    if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
+        DB_CONTAINER="$(service_container "$DB_SERVICE")"
+        [[ -n "$DB_CONTAINER" ]] || die "no running task of the database service '$DB_SERVICE' on this engine: point the docker CLI at the node labelled for the database (DOCKER_HOST=...)"
+    fi
+    DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     [[ "$(docker inspect --format '{{.State.Running}}' "$DB_CONTAINER" 2>/dev/null)" == true ]] \
         || die "the database container '$DB_CONTAINER' is not running (make up; or set DB_CONTAINER=...)"
     DB_USER="${DB_USER:-$(container_env "$DB_CONTAINER" POSTGRES_USER)}"
@@ -36,6 +55,7 @@ resolve_db() {
 }
 
 resolve_all() {
+    resolve_services
     DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     APP_CONTAINER="${APP_CONTAINER:-$(stack_output appContainer app-flask)}"
     READER_CONTAINER="${READER_CONTAINER:-$(stack_output readerContainer leitor-dados)}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make status: the stack's outputs and the state and health of its containers
-# and volume. Exits 1 when a container is missing, stopped or unhealthy.
+# and volume (on a swarm: its services and the nodes that run them). Exits 1
+# when a container is missing, stopped or unhealthy (a service short of tasks).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -17,6 +18,36 @@ fi
 
 resolve_all
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is dockerd running?)"
+
+if [[ -n "$DB_SERVICE" ]]; then
+    # On a swarm: each service's tasks, and the nodes that run them.
+    printf '\nServices (swarm)\n'
+    problems=0
+    for service in "$DB_SERVICE" "$APP_SERVICE" "$READER_SERVICE"; do
+        if ! replicas="$(docker service ls --filter "name=$service" --format '{{.Name}} {{.Replicas}}' \
+                | awk -v s="$service" '$1 == s { print $2 }')" || [[ -z "$replicas" ]]; then
+            printf '  %s: missing\n' "$service"
+            problems=$((problems + 1))
+            continue
+        fi
+        nodes="$(docker service ps "$service" --filter desired-state=running \
+            --format '{{.Node}} ({{.CurrentState}})' | paste -sd ',' - | sed 's/,/, /g')"
+        printf '  %s: %s tasks running, on %s\n' "$service" "$replicas" "${nodes:-no node}"
+        [[ "${replicas%%/*}" == "${replicas##*/}" ]] || problems=$((problems + 1))
+    done
+    printf '\nVolume (on this engine, the database node)\n'
+    if docker volume inspect "$VOLUME_NAME" >/dev/null 2>&1; then
+        printf '  %s: present (its data outlives the services)\n' "$VOLUME_NAME"
+    else
+        printf '  %s: missing\n' "$VOLUME_NAME"
+        problems=$((problems + 1))
+    fi
+    if ((problems > 0)); then
+        printf '\n%d problem(s): see above, and make logs.\n' "$problems"
+        exit 1
+    fi
+    exit 0
+fi
 
 containers=("$DB_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER")
 width=4

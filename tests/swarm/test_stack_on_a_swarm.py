@@ -1,7 +1,9 @@
 """The stack with `target: swarm` on a real three-node swarm (tests/swarm/cluster.py):
 the issue's five scenarios, and the figures the README quotes (printed)."""
 
+import os
 import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -240,3 +242,38 @@ def test_up_time_against_a_single_host(swarm_stack, make_stack, capsys):
         f"({swarm_stack.up_seconds / host_seconds:.1f}x)",
     )
     assert swarm_stack.up_seconds > 0
+
+
+def test_make_status_and_psql_find_the_services_and_their_nodes(swarm_stack, swarm_cluster):
+    # The docker CLI pointed at the manager, which holds the database, as a user's would be.
+    env = {
+        **os.environ,
+        "DOCKER_HOST": swarm_cluster.manager.engine_url,
+        "DB_SERVICE": swarm_stack.name["db"],
+        "APP_SERVICE": swarm_stack.name["app"],
+        "READER_SERVICE": swarm_stack.name["reader"],
+        "VOLUME_NAME": str(swarm_stack.config["volumeName"]),
+    }
+
+    def make(target: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["make", "--no-print-directory", target],
+            cwd=PROJECT_ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    status = make("status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    app_nodes = ", ".join(swarm_stack.nodes_running("app"))
+    assert f"{swarm_stack.name['app']}: 2/2 tasks running, on " in status.stdout
+    for node in swarm_stack.nodes_running("app"):
+        assert node in status.stdout.split(swarm_stack.name["app"])[1].splitlines()[0], app_nodes
+    assert f"{swarm_stack.name['db']}: 1/1 tasks running, on manager" in status.stdout
+    counted = make("psql", "SELECT count(*) FROM usuarios;")
+    assert counted.returncode == 0, counted.stderr
+    assert int(counted.stdout.split()[2]) == int(swarm_stack.psql("SELECT count(*) FROM usuarios"))

@@ -53,8 +53,12 @@ def short_duration(nanoseconds: int) -> str:
 
 
 def _duration(text: str | None) -> str | None:
-    # Declared durations as they read back: parsed, then written by shortDur.
-    return None if text is None else short_duration(parse_duration(text))
+    """A declared duration, validated (validateDurationGeq0) and kept as written: no
+    DiffSuppressFunc on any of the service's durations, so "2m0s" declared differs
+    from the "2m" that shortDur reads back."""
+    if text is not None and parse_duration(text) < 0:
+        raise HarnessError(f"duration {text!r} must be 0 or more")
+    return text
 
 
 class ServiceHandler:
@@ -266,7 +270,11 @@ class ServiceHandler:
                 "taskSpec.containerSpec.isolation": container.get("Isolation") or None,
                 # structures.go:526: the attachment's Target, as given: an ID stays an ID.
                 "taskSpec.networksAdvanced": [
-                    {"id": n["Target"], "aliases": sorted(n.get("Aliases") or []) or None}
+                    {
+                        "id": n["Target"],
+                        "name": None,
+                        "aliases": sorted(n.get("Aliases") or []) or None,
+                    }
                     for n in task.get("Networks") or []
                 ],
                 "taskSpec.placement.constraints": placement.get("Constraints"),
@@ -414,10 +422,16 @@ def _config(block: Inputs) -> dict:
 
 
 def _network(block: Inputs) -> dict:
-    network_id = block.get("id") or block.get("name")
-    if not network_id:
+    # structures.go:1138-1163: the attachment's target is the id, else the name. Read
+    # gives back the id only, so a network named (even by its ID) in `name`
+    # differs on every up, and the block is force-new.
+    network = {
+        "id": block.get("id"),
+        "name": block.get("name"),
+        "aliases": sorted(block.get("aliases") or []) or None,
+    }
+    if not (network["id"] or network["name"]):
         raise HarnessError(f"{block.where}: network 'name' or 'id' must be specified")
-    network = {"id": network_id, "aliases": sorted(block.get("aliases") or []) or None}
     block.done()
     return network
 
@@ -578,7 +592,8 @@ def _spec(news: dict) -> dict:
     task_template = {
         "ContainerSpec": {k: v for k, v in container_spec.items() if v not in (None, [])},
         "Networks": [
-            {"Target": n["id"], "Aliases": n["aliases"]} for n in news["taskSpec.networksAdvanced"]
+            {"Target": n["id"] or n["name"], "Aliases": n["aliases"]}
+            for n in news["taskSpec.networksAdvanced"]
         ],
         "Placement": {k: v for k, v in placement.items() if v not in (None, [])},
     }
