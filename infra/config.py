@@ -108,7 +108,9 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
 _DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 TARGETS = ("host", "swarm")
 # A registry as an image reference starts with it: a host, an optional port, optional paths.
-_REGISTRY = re.compile(r"[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*")
+_REGISTRY = re.compile(
+    r"[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+)
 _HOST = re.compile(r"[a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]")
 # Node labels as Docker accepts them in a placement constraint.
 _NODE_LABEL = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")

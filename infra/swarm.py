@@ -48,7 +48,7 @@ from infra.common import (
     reader_environment,
     url_outputs,
 )
-from infra.config import StackConfig
+from infra.config import ConfigError, StackConfig
 
 # The image's platforms are added to a service's placement when it is created
 # (the provider asks the registry for the image's digest and platforms,
@@ -132,7 +132,14 @@ def service(
             delay=short_duration(1), timeout=short_duration(config.start_timeout_seconds)
         ),
         opts=pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(ignore_changes=IGNORED_ON_SERVICES), opts
+            pulumi.ResourceOptions(
+                ignore_changes=IGNORED_ON_SERVICES,
+                # A new alias or network replaces a service
+                # (resource_docker_service.go:710-733); its name is fixed, so the
+                # old one must go first.
+                delete_before_replace=True,
+            ),
+            opts,
         ),
         **service_args,
     )
@@ -202,7 +209,7 @@ def declare(config: StackConfig) -> Stack:
         aliases=[config.app_alias],
         replicas=config.app_replicas,
         container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-            image=app_image.repo_digest,
+            image=app_image.repo_digest.apply(as_stored),
             env=pulumi.Output.all(*app_environment(config, volume)).apply(as_map),
             secrets=[password_file],
             configs=[
@@ -254,7 +261,9 @@ def declare(config: StackConfig) -> Stack:
         "dbService": db.name,
         "appService": app.name,
         "readerService": reader.name,
-        "dbNodes": f"the node labelled {config.db_node_label}=true (it holds {config.volume_name})",
+        "dbNodes": volume.name.apply(
+            lambda name: f"the node labelled {config.db_node_label}=true (it holds {name})"
+        ),
         "appNodes": (
             f"{config.app_replicas} nodes, one task each, answering on port {config.app_host_port}"
         ),
@@ -265,9 +274,25 @@ def declare(config: StackConfig) -> Stack:
 
 
 def pinned(image: docker.RemoteImage, name: str) -> pulumi.Output[str]:
-    """The image by its registry digest, the same on every node; by name when it came
-    from no registry (then every node must hold it already)."""
-    return image.repo_digest.apply(lambda digest: digest or name)
+    """The image by its registry digest: what every node pulls, the same everywhere."""
+
+    def digest_or_error(digest: str) -> str:
+        if not digest:
+            raise ConfigError(
+                f"image {name} has no registry digest on the manager (built or loaded "
+                "there, never pulled): a swarm's nodes pull what they run, so push it to "
+                "a registry and name it there"
+            )
+        return as_stored(digest)
+
+    return image.repo_digest.apply(digest_or_error)
+
+
+def as_stored(reference: str) -> str:
+    """An image reference as Docker stores it in a service: moby's client sends the
+    familiar form (imageWithTagString, client/service_create.go), so a Docker Hub
+    repository loses its docker.io/ and the provider would read back a change."""
+    return reference.removeprefix("docker.io/")
 
 
 def as_map(variables: list[str]) -> dict[str, str]:

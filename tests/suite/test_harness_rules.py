@@ -3,9 +3,10 @@ build context's digest. (The suite's own tests live here, apart from the product
 
 import pytest
 
-from tests.e2e.harness import RULES, UnsupportedDeclaration
-from tests.e2e.harness.images import context_digest
+from tests.e2e.harness import RULES, SERVICE, UnsupportedDeclaration
+from tests.e2e.harness.images import context_digest, repo_digest
 from tests.e2e.harness.inputs import format_duration, parse_duration
+from tests.e2e.harness.service import image_as_sent, short_duration
 from tests.support.program import run_program
 
 SECOND = 10**9
@@ -38,18 +39,51 @@ def test_a_duration_go_would_not_parse_is_an_error():
 
 @pytest.mark.parametrize(
     "config",
-    [{}, {"dbHostPort": 15432, "healthcheckStartIntervalSeconds": 1, "retainVolume": False}],
-    ids=["defaults", "every-optional-input"],
+    [
+        {},
+        {"dbHostPort": 15432, "healthcheckStartIntervalSeconds": 1, "retainVolume": False},
+        {"target": "swarm", "registry": "registry.example.com:5000"},
+    ],
+    ids=["defaults", "every-optional-input", "swarm"],
 )
 def test_every_input_the_program_sets_has_a_row_in_the_change_table(config):
     run = run_program({"dbPassword": "x", **config})
     missing = {
         f"{r.name}.{key}"
         for r in run.resources.values()
+        # A service's state is flat (harness/service.py): its rows name parts of
+        # the spec, and its reader refuses any input it does not implement.
+        if r.type != SERVICE
         for key, value in r.inputs.items()
         if value not in (None, [], {}) and key not in RULES[r.type] and key != "buildOnPreview"
     }
     assert missing == set()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s"), (5, "5s"), (90, "1m30s"), (120, "2m"), (3600, "1h"), (3660, "1h1m")],
+)
+def test_service_durations_read_back_as_shortdur_writes_them(seconds, text):
+    assert short_duration(seconds * SECOND) == text
+
+
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        ("registry:5000/app@sha256:ab12", "registry:5000/app@sha256:ab12"),
+        ("docker.io/someone/app@sha256:ab12", "someone/app@sha256:ab12"),
+        ("docker.io/library/postgres:15-alpine", "postgres:15-alpine"),
+        ("postgres", "postgres:latest"),
+    ],
+)
+def test_a_service_image_is_stored_in_the_familiar_form_the_client_sends(declared, stored):
+    assert image_as_sent(declared) == stored
+
+
+def test_a_remote_images_digest_is_the_one_of_its_own_repository():
+    digests = ["postgres@sha256:bb", "registry:5000/postgres@sha256:aa"]
+    assert repo_digest("registry:5000/postgres:15-alpine", digests) == digests[1]
 
 
 def test_every_row_cites_the_providers_source():

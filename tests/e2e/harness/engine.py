@@ -103,9 +103,11 @@ class DockerHarness:
             SECRET: swarm_data.SecretHandler(client),
             SERVICE_CONFIG: swarm_data.ServiceConfigHandler(client),
         }
-        # Replaced resources made before their replacement are deleted at the end of
-        # the up, after the resources that use them have moved to the new one.
-        self._replaced: list[Realized] = []
+        # Replaced resources made before their replacement: deleted at the end of a
+        # successful up, once what used them has moved to the new one. After a failed
+        # up they stay "pending delete" (what used them may still do, a rolled-back
+        # service for one), and the next up, destroy or purge deletes them first.
+        self._pending_delete: list[Realized] = []
 
     def build_from(self, project_root: Path) -> None:
         """Build images from another copy of the project (a changed app/, say), as a
@@ -160,16 +162,13 @@ class DockerHarness:
             self._replace = set(replace)
             self._refresh = project_refreshes(self.project_root) if refresh is None else refresh
             self._aborted = None
-            self._replaced = []
+            self._delete_pending()
             try:
                 run = run_program(config, provision=self.provision, stack_name=stack_name)
             except BaseException as error:
                 self._abort(error)
                 raise
-            finally:
-                # Pulumi deletes what was replaced last, whatever else happened.
-                for old in self._replaced:
-                    self._delete_replaced(old)
+            self._delete_pending()
             unknown = self._replace - {name for _, name in self._declared}
             if unknown:
                 raise HarnessError(f"--replace names no declared resource: {sorted(unknown)}")
@@ -183,6 +182,7 @@ class DockerHarness:
         """`pulumi destroy`, refreshing first when Pulumi.yaml says so: what is already
         gone from Docker is only dropped from the state."""
         self.steps = {}
+        self._delete_pending()
         if project_refreshes(self.project_root):
             for realized in self.resources:
                 if self._handlers[realized.type].read(realized) is None:
@@ -193,12 +193,13 @@ class DockerHarness:
     def purge(self) -> list[str]:
         """Delete everything in the state whatever its options; returns the errors met."""
         errors = []
-        for realized in reversed(self.resources):
+        for realized in reversed(self._pending_delete + self.resources):
             try:
                 self._handlers[realized.type].delete(realized)
             except Exception as error:  # keep going: this is the last line of cleanup
                 errors.append(f"{realized.type} {realized.name}: {error}")
             self._forget(realized)
+        self._pending_delete = []
         return errors
 
     def _delete_all(self, realized: list[Realized]) -> None:
@@ -270,6 +271,14 @@ class DockerHarness:
         # of the listed properties out of the diff; replaceOnChanges makes a change
         # to them a replacement; deleteBeforeReplace deletes the old one first.
         ignored = set(options.ignore_changes or [])
+        named = ignored | set(options.replace_on_changes or [])
+        if named - set(RULES[declared.type]):
+            raise UnsupportedDeclaration(
+                f"{declared.name!r}: ignore_changes/replace_on_changes name "
+                f"{sorted(named - set(RULES[declared.type]))}, which the harness's state of "
+                f"a {declared.type} does not keep apart (schema.RULES): a path it would "
+                "silently not honour"
+            )
         for key in ignored:
             news[key] = old.inputs.get(key)
         changed = diff(RULES[declared.type], old.outputs, news, ignored)
@@ -287,7 +296,7 @@ class DockerHarness:
                 return self._create(declared, handler, news, options, step="replace", detail=detail)
             # The new one takes the old one's place in the state.
             result = self._create(declared, handler, news, options, step="replace", detail=detail)
-            self._replaced.append(old)
+            self._pending_delete.append(old)
             return result
 
         if changed or old.failed:
@@ -295,8 +304,9 @@ class DockerHarness:
             # error in the state, and the next up updates it (options docs,
             # replaceOnChanges: "initialization errors ... require ... update").
             # What the program ignores keeps its value in the state: the bridge
-            # drops those paths from the plan (pulumi-terraform-bridge v3.136.0,
-            # pkg/tfbridge/diff.go:272-330, pkg/tfshim/sdk-v2/instance_diff.go:95).
+            # drops those paths from the plan (pulumi-terraform-bridge v3.136.0 and
+            # after, pulumi-docker pins v3.137.0: pkg/tfbridge/diff.go:272-330,
+            # pkg/tfshim/sdk-v2/instance_diff.go:95).
             planned = {**news, **{key: old.outputs.get(key) for key in ignored}}
             old.outputs = handler.update(old, planned, changed)
             old.inputs, old.failed = news, False
@@ -326,6 +336,11 @@ class DockerHarness:
         self._record(realized)
         self._step(step, declared.type, declared.name, detail)
         return resource_id, outputs
+
+    def _delete_pending(self) -> None:
+        while self._pending_delete:
+            self._delete_replaced(self._pending_delete[0])
+            self._pending_delete.pop(0)
 
     def _delete_replaced(self, old: Realized) -> None:
         # retainOnDelete (options docs): the provider's Delete is skipped "when it is

@@ -158,6 +158,7 @@ DELETE_BEFORE_REPLACE = {CONTAINER}
 
 # pulumi-docker provider/resources.go:404, SetAutonaming(255, "-"): a resource whose
 # `name` is left unset gets its logical name, "-" and 7 random characters
-# (pulumi-terraform-bridge v3.136.0 pkg/tfbridge/info/autonaming.go:94-160): the
+# (pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go:94-160, the same at
+# v3.136.0 and at its later HEAD; pulumi-docker pins v3.137.0): the
 # same name on every up, a new one when it is replaced.
 AUTONAMED = {SECRET, SERVICE_CONFIG}

@@ -13,13 +13,14 @@ import time
 
 import docker
 import docker.errors
+from docker.utils import parse_repository_tag
 
 from tests.e2e.harness.errors import HarnessError
 from tests.e2e.harness.inputs import Inputs, format_duration, label_blocks, parse_duration
 
-# resource_docker_service_funcs.go:53-62: a look every 5 s or more after the delay.
+# resource_docker_service_funcs.go:56-63: a look every 5 s or more after the delay.
 CONVERGE_POLL_SECONDS = 1
-UPDATE_CONVERGE_DELAY_SECONDS = 7  # funcs.go:199, fixed for updates
+UPDATE_CONVERGE_DELAY_SECONDS = 7  # funcs.go:210, fixed for updates
 # Task states below running, and running itself (moby api/types/swarm/task.go, the
 # order funcs.go's numberedStates gives them).
 _STATES = [
@@ -50,6 +51,21 @@ def short_duration(nanoseconds: int) -> str:
     if text.endswith("h0m"):
         text = text[:-2]
     return text
+
+
+def image_as_sent(image: str) -> str:
+    """What moby's client makes of a service's image before it sends it, on create and
+    on update (client/service_create.go and service_update.go, imageWithTagString):
+    the familiar form of the name (no docker.io/, no library/), with `:latest` when
+    it has neither tag nor digest. Docker stores that, and the provider reads it back."""
+    name, _, digest = image.partition("@")
+    repository, tag = parse_repository_tag(name)
+    repository = repository.removeprefix("docker.io/")
+    if repository.startswith("library/") and repository.count("/") == 1:
+        repository = repository.removeprefix("library/")
+    if not tag and not digest:
+        tag = "latest"
+    return repository + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
 
 
 def _duration(text: str | None) -> str | None:
@@ -118,6 +134,8 @@ class ServiceHandler:
     def create(self, news: dict, record) -> tuple[str, dict]:
         spec = _spec(news)
         self._query_registry(spec)
+        container_spec = spec["task_template"]["ContainerSpec"]
+        container_spec["Image"] = image_as_sent(container_spec["Image"])
         try:
             service_id = self.api.create_service(**spec)["ID"]
         except docker.errors.APIError as error:
@@ -149,9 +167,12 @@ class ServiceHandler:
         if "@" not in image:
             container_spec["Image"] = f"{image}@{found['Descriptor']['digest']}"
         platforms = [
-            # "arm" is dropped from the architecture (swarmkit#2294), as the client does.
+            # "arm" (any case) is dropped from the architecture (swarmkit#2294), as
+            # the client does.
             {
-                "Architecture": "" if p.get("architecture") == "arm" else p.get("architecture", ""),
+                "Architecture": ""
+                if p.get("architecture", "").lower() == "arm"
+                else p.get("architecture", ""),
                 "OS": p.get("os", ""),
             }
             for p in found.get("Platforms") or []
@@ -167,15 +188,24 @@ class ServiceHandler:
         deadline = time.monotonic() + timeout
         while True:
             service = self.api.inspect_service(service_id)
-            status = (service.get("UpdateStatus") or {}).get("State")
+            update = service.get("UpdateStatus") or {}
+            status = update.get("State")
+            # funcs.go:435-448: a rollback under way is followed to its end, which is
+            # an error all the same.
+            rolling_back = updating and status == "rollback_started"
             if updating and status in ("rollback_completed", "paused", "rollback_paused"):
                 raise HarnessError(
-                    f"service {news['name']}: update {status.replace('_', ' ')}: "
-                    f"{service['UpdateStatus'].get('Message', '')}"
+                    f"service {news['name']}: {status.replace('_', ' ')}: "
+                    f"{update.get('Message', '')}"
                 )
             if updating and status == "completed":
                 return
             if self._running_slots(service_id) == news["mode.replicated.replicas"]:
+                if rolling_back:
+                    raise HarnessError(
+                        f"service {news['name']}: service rollback completed: "
+                        f"{update.get('Message', '')}"
+                    )
                 return
             if time.monotonic() >= deadline:
                 raise HarnessError(
@@ -227,10 +257,15 @@ class ServiceHandler:
         return self._read(realized.id, realized.outputs)
 
     def _read(self, service_id: str, state: dict) -> dict | None:
-        try:
-            service = self.api.inspect_service(service_id)
-        except docker.errors.NotFound:
-            return None  # funcs.go:123: gone from the state, made again by up
+        # funcs.go:245-257: the service of that ID, else the one of that name.
+        found = [
+            svc
+            for svc in self.api.services()
+            if svc["ID"] == service_id or svc["Spec"]["Name"] == state["name"]
+        ]
+        if not found:
+            return None  # funcs.go:118-121: gone from the state, made again by up
+        service = self.api.inspect_service(found[0]["ID"])
         spec = service["Spec"]
         task = spec["TaskTemplate"]
         container = task.get("ContainerSpec") or {}
@@ -289,7 +324,7 @@ class ServiceHandler:
                 "mode.replicated.replicas": (spec["Mode"].get("Replicated") or {}).get("Replicas"),
                 "updateConfig": _update_config_of(spec.get("UpdateConfig")),
                 "rollbackConfig": _update_config_of(spec.get("RollbackConfig")),
-                # funcs.go:146-158: the endpoint as it is, else as specified.
+                # funcs.go:153-163: the endpoint as it is, else as specified.
                 "endpointSpec": _endpoint_of(
                     service["Endpoint"]
                     if service.get("Endpoint", {}).get("Spec", {}).get("Mode")
@@ -309,6 +344,8 @@ class ServiceHandler:
         ignores), sent with ServiceUpdate; unlike create, the registry is not asked."""
         current = self.api.inspect_service(realized.id)
         spec = _spec(news)
+        container_spec = spec["task_template"]["ContainerSpec"]
+        container_spec["Image"] = image_as_sent(container_spec["Image"])
         try:
             self.api.update_service(
                 realized.id,

@@ -72,7 +72,7 @@ class ServiceConfigHandler:
         return news
 
     def create(self, news: dict, record) -> tuple[str, dict]:
-        # resource_docker_config.go:66-90
+        # resource_docker_config.go:60-87
         try:
             created = self.api.create_config(news["name"], base64.b64decode(news["data"]))
         except docker.errors.APIError as error:
@@ -81,7 +81,7 @@ class ServiceConfigHandler:
         return created["ID"], self._read(created["ID"])
 
     def _read(self, config_id: str) -> dict | None:
-        # resource_docker_config.go:92-124: the data read back, base64 (StdEncoding).
+        # resource_docker_config.go:89-121: the data read back, base64 (StdEncoding).
         try:
             attrs = self.api.inspect_config(config_id)
         except docker.errors.NotFound:
