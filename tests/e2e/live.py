@@ -73,11 +73,17 @@ def connect_engine() -> docker.DockerClient:
         raise  # unreachable: unavailable() raises
 
 
+def pulled_images() -> list[str]:
+    """The images the stack runs as they are, from a registry: what its RemoteImages name."""
+    declared = run_program({PASSWORD_KEY: "unused"})
+    return [image.inputs["name"] for image in declared.of_type(REMOTE_IMAGE)]
+
+
 def base_images() -> list[str]:
     """The images the stack needs from a registry: what its RemoteImages name and its
     built images start FROM (read from the program's own declarations)."""
     declared = run_program({PASSWORD_KEY: "unused"})
-    names = [image.inputs["name"] for image in declared.of_type(REMOTE_IMAGE)]
+    names = pulled_images()
     for image in declared.of_type(IMAGE):
         dockerfile = (PROJECT_ROOT / image.inputs["build"]["dockerfile"]).read_text(
             encoding="utf-8"

@@ -61,8 +61,8 @@ def sleeper(harness, name="sleeper", **inputs) -> Declared:
 
 
 def test_an_unknown_resource_type_is_an_error(harness):
-    with pytest.raises(UnsupportedDeclaration, match="docker:index/service:Service"):
-        harness.provision(declare("docker:index/service:Service", "svc", {"name": "x"}))
+    with pytest.raises(UnsupportedDeclaration, match="docker:index/plugin:Plugin"):
+        harness.provision(declare("docker:index/plugin:Plugin", "plugin", {"name": "x"}))
     assert harness.resources == []
 
 

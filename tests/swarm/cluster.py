@@ -37,11 +37,11 @@ from testing.postgres_server import free_port
 from tests.e2e.live import sweep, unavailable
 from tests.support.waiting import WaitTimeout, wait_for
 from tests.swarm.images import (
-    MANAGER_IMAGES,
-    MIRRORED_IMAGES,
     REGISTRY_IMAGE,
     copy_images,
     ensure_images,
+    manager_images,
+    mirrored_images,
     push_to_registry,
 )
 from tests.swarm.node import ENGINE_TIMEOUT, REGISTRY, Node, run_node, wait_engine
@@ -80,7 +80,7 @@ class SwarmCluster:
       `manager_client` is the manager's DockerClient (where services are made);
     - `registry` ("registry:5000"): where nodes push and pull, plain HTTP;
       `registry_url`: the same registry from the host, on 127.0.0.1;
-      `mirrored(name)`: where the registry holds a base image (MIRRORED_IMAGES);
+      `mirrored(name)`: where the registry holds an image the services run;
     - `states()`, `wait_ready()`, `wait_state(node, state)`: nodes as the manager
       sees them; `tasks(service)`: [(node hostname, task state)];
     - `label(node, key, value)`; `kill(node)` (SIGKILL, a power cut) and
@@ -109,9 +109,11 @@ class SwarmCluster:
         host: docker.DockerClient,
         prefix: str,
         *,
-        manager_images: Iterable[str] = MANAGER_IMAGES,
-        mirrored_images: Iterable[str] = MIRRORED_IMAGES,
+        to_manager: Iterable[str] | None = None,
+        to_registry: Iterable[str] | None = None,
     ) -> SwarmCluster:
+        """`to_manager` and `to_registry` default to the stack's base images and the
+        images its services run (tests/swarm/images.py)."""
         cluster = cls(host, prefix)
         try:
             started = time.monotonic()
@@ -125,9 +127,9 @@ class SwarmCluster:
             cluster._form_swarm()
             cluster._wait_registry()
             cluster.timings.swarm_formed = time.monotonic() - started
-            cluster.load_images([], list(manager_images))
+            cluster.load_images([], list(manager_images() if to_manager is None else to_manager))
             started = time.monotonic()
-            for name in mirrored_images:
+            for name in mirrored_images() if to_registry is None else to_registry:
                 push_to_registry(cluster.manager_client, name, cluster.registry)
             cluster.timings.images_loaded += time.monotonic() - started
         except BaseException:
