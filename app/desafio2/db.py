@@ -8,6 +8,7 @@ a 503 (UNAVAILABLE), never a hung request.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 
 import psycopg2
@@ -26,6 +27,36 @@ class DatabaseUnavailable(Exception):
 
 # What "the database cannot answer now" looks like: a 503, or the page's notice.
 UNAVAILABLE = (DatabaseUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+class NotReady(Exception):
+    """The database did not answer before a start-up step's deadline."""
+
+    def __init__(self, attempts: int, elapsed: float, reason: str):
+        super().__init__(f"no answer after {attempts} attempts in {elapsed:.0f}s: {reason}")
+        self.attempts, self.elapsed, self.reason = attempts, elapsed, reason
+
+
+def connect_when_ready(
+    connect_with: dict, deadline_seconds: float, first_pause: float = 0.5, max_pause: float = 5.0
+):
+    """A new connection once the database answers, for the start-up steps: it may
+    still be starting (the database and the app started together, a slow volume).
+    Retries with a pause that doubles up to max_pause; NotReady at the deadline."""
+    started = time.monotonic()
+    pause = first_pause
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return psycopg2.connect(**connect_with)
+        except psycopg2.OperationalError as error:
+            elapsed = time.monotonic() - started
+            if elapsed + pause > deadline_seconds:
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+                raise NotReady(attempts, elapsed, reason) from None
+            time.sleep(pause)
+            pause = min(pause * 2, max_pause)
 
 
 def connection_settings(database: dict | None = None) -> dict:

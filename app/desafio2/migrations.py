@@ -23,7 +23,6 @@ import contextlib
 import dataclasses
 import re
 import sys
-import time
 from pathlib import Path
 
 import psycopg2
@@ -33,7 +32,6 @@ from desafio2 import backups, db, settings
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "db" / "migrations"
 # Any constant unique to this app; pg_advisory_lock takes a bigint.
 LOCK_KEY = 2_061_174_401
-RETRY_PAUSE_SECONDS = 1.0
 LOG_PREFIX = "migrations: "
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -188,21 +186,16 @@ def _migrate_locked(cursor, migrations, log) -> list[str]:
     return labels
 
 
-def connect(settings: dict, deadline_seconds: float):
-    """A connection, once the database answers (it may still be starting)."""
-    started = time.monotonic()
-    while True:
-        try:
-            conn = psycopg2.connect(**settings)
-            conn.autocommit = True
-            return conn
-        except psycopg2.OperationalError as error:
-            if time.monotonic() - started + RETRY_PAUSE_SECONDS > deadline_seconds:
-                raise MigrationError(
-                    f"the database did not answer within {deadline_seconds:.0f}s: "
-                    f"{str(error).strip()}"
-                ) from None
-            time.sleep(RETRY_PAUSE_SECONDS)
+def connect(connect_with: dict, deadline_seconds: float):
+    """A connection in autocommit, once the database answers (it may still be starting)."""
+    try:
+        conn = db.connect_when_ready(connect_with, deadline_seconds)
+    except db.NotReady as error:
+        raise MigrationError(
+            f"the database did not answer within {deadline_seconds:.0f}s: {error.reason}"
+        ) from None
+    conn.autocommit = True
+    return conn
 
 
 def main() -> int:

@@ -6,14 +6,13 @@ thread of the master: the master forks workers, and a fork while another thread
 is inside libpq or holds a lock can leave the worker deadlocked.
 
 The database may not answer yet (a restart of both containers, a slow volume):
-the recorder retries with a growing pause until START_RECORD_DEADLINE_SECONDS,
-then gives up with one line on stderr. A missing start record costs a line of
+the recorder retries with a growing pause (db.connect_when_ready) until
+START_RECORD_DEADLINE_SECONDS, then gives up with one line on stderr. A missing start record costs a line of
 the timeline; it must never cost the app, so nothing here can stop gunicorn.
 """
 
 import socket
 import sys
-import time
 
 import psycopg2
 
@@ -21,8 +20,6 @@ from desafio2 import db, settings
 
 ACAO = "app_iniciada"
 
-FIRST_PAUSE_SECONDS = 0.5
-MAX_PAUSE_SECONDS = 5.0
 MENSAGEM_PREFIX = "Aplicação iniciada no contêiner "
 
 # The count shows, at each start, what the database already held: after a
@@ -40,45 +37,35 @@ def container_id() -> str:
     return socket.gethostname()
 
 
-def record_start(settings: dict, container: str) -> int:
+def record_start(conn, container: str) -> int:
     """Writes the start record; returns its id in logs."""
-    conn = psycopg2.connect(**settings)
-    try:
-        with conn, conn.cursor() as cursor:
-            cursor.execute(
-                RECORD_START, {"acao": ACAO, "prefix": MENSAGEM_PREFIX, "container": container}
-            )
-            return cursor.fetchone()[0]
-    finally:
-        conn.close()
+    with conn, conn.cursor() as cursor:
+        cursor.execute(
+            RECORD_START, {"acao": ACAO, "prefix": MENSAGEM_PREFIX, "container": container}
+        )
+        return cursor.fetchone()[0]
 
 
 def record_start_with_retry(
-    settings: dict, container: str, deadline_seconds: float, log=print
+    connect_with: dict, container: str, deadline_seconds: float, log=print
 ) -> bool:
-    started = time.monotonic()
-    pause = FIRST_PAUSE_SECONDS
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            log_id = record_start(settings, container)
-        except psycopg2.Error as error:
-            elapsed = time.monotonic() - started
-            reason = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            if elapsed + pause > deadline_seconds:
-                log(
-                    f"start record: gave up after {attempt} attempts in {elapsed:.0f}s "
-                    f"(the timeline will miss this start): {reason}"
-                )
-                return False
-            time.sleep(pause)
-            pause = min(pause * 2, MAX_PAUSE_SECONDS)
-            continue
-        log(f"start record: container {container} recorded as logs.id={log_id}")
-        return True
+    try:
+        conn = db.connect_when_ready(connect_with, deadline_seconds)
+    except db.NotReady as error:
+        log(
+            f"start record: gave up after {error.attempts} attempts in {error.elapsed:.0f}s "
+            f"(the timeline will miss this start): {error.reason}"
+        )
+        return False
+    try:
+        log_id = record_start(conn, container)
+    except psycopg2.Error as error:
+        log(f"start record: not written (the timeline will miss this start): {error}".strip())
+        return False
+    finally:
+        conn.close()
+    log(f"start record: container {container} recorded as logs.id={log_id}")
+    return True
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 
 from desafio2 import startup
-from testing.gunicorn_server import wait_until_serving
+from testing.gunicorn_server import GunicornApp
 from testing.postgres_server import free_port
 from tests.support.waiting import wait_for
 
@@ -102,36 +102,6 @@ def test_recorder_gives_up_quietly_when_the_database_never_answers(
     assert "Traceback" not in result.stderr
 
 
-class ImageGunicorn:
-    """gunicorn as the image runs it (its gunicorn.conf.py), bound to 127.0.0.1 only.
-    `stderr` is everything written there by gunicorn and by the start recorders it ran."""
-
-    def __init__(self, env: dict):
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-        command += [f"--bind=127.0.0.1:{port}", "--workers=2", "--access-logfile=/dev/null"]
-        command += ["desafio2:create_app()"]
-        self._process = subprocess.Popen(
-            command, cwd=APP_DIR, env=env, stderr=subprocess.PIPE, text=True
-        )
-        self.stderr = ""
-
-    def __enter__(self) -> "ImageGunicorn":
-        try:
-            wait_until_serving(self.url, self._process)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._process.terminate()
-        # The recorders inherit gunicorn's stderr: the pipe ends only once every
-        # process that could write a start record has exited.
-        self.stderr = self._process.communicate(timeout=DEADLINE_SECONDS)[1]
-
-
 def server_log(postgres_server) -> str:
     return (postgres_server.root / "server.log").read_text(errors="replace")
 
@@ -141,7 +111,7 @@ def test_each_gunicorn_start_is_recorded_once_whatever_the_worker_count(
 ):
     env = app_environment(postgres_server.dsn(database), tmp_path)
     for start in (1, 2):
-        with ImageGunicorn(env) as server:
+        with GunicornApp(env, "--workers=2", capture_stderr=True) as server:
             wait_for(
                 lambda n=start: len(rows.query(STARTS)) >= n,
                 DEADLINE_SECONDS,

@@ -2,16 +2,15 @@
 `up` migrates it and every row stays, or, when a migration cannot apply, `up`
 fails saying why and the database stays exactly as it was."""
 
-import io
 import os
 import re
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.base_images.postgres_container import INITDB_DIR, tar_of
 from tests.e2e.harness import HarnessError
 from tests.e2e.live import wait_until
 from tests.support.schema import SCHEMA_FACTS
@@ -56,7 +55,7 @@ def original_project_volume(stack, extra_sql: str = "") -> list[str]:
     )
     try:
         # Before its first start, as compose mounts it: the entrypoint runs it on the empty volume.
-        container.put_archive("/docker-entrypoint-initdb.d", _tar("init.sql", init_sql))
+        container.put_archive("/", tar_of({f"{INITDB_DIR}/init.sql": (init_sql, 0o644)}))
         container.start()
         psql = ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1", "-U", config.db_user]
         psql += ["-d", config.db_name, "-c"]
@@ -72,16 +71,6 @@ def original_project_volume(stack, extra_sql: str = "") -> list[str]:
     finally:
         container.stop(timeout=30)
         container.remove()
-
-
-def _tar(name: str, content: str) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        data = content.encode("utf-8")
-        info = tarfile.TarInfo(name)
-        info.size, info.mode = len(data), 0o644
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def script(stack, name: str, *args: str, backups: Path) -> subprocess.CompletedProcess:
