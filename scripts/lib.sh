@@ -56,6 +56,9 @@ resolve_db() {
 
 resolve_all() {
     resolve_services
+    if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
+        DB_CONTAINER="$(service_container "$DB_SERVICE")"
+    fi
     DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     APP_CONTAINER="${APP_CONTAINER:-$(stack_output appContainer app-flask)}"
     READER_CONTAINER="${READER_CONTAINER:-$(stack_output readerContainer leitor-dados)}"

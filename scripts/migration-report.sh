@@ -15,12 +15,16 @@ BACKUP_DIR="${BACKUP_DIR:-backups}"
 resolve_all
 running() { [[ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" == true ]]; }
 
-# Every start of the container, each line once: Docker starting again an app whose
-# migration failed repeats the same lines, and the latest start may not have got
-# as far as its outcome yet.
-if docker inspect "$APP_CONTAINER" >/dev/null 2>&1; then
+# Every start of the container (on a swarm: of every app task), each line once:
+# Docker starting again an app whose migration failed repeats the same lines, and
+# the latest start may not have got as far as its outcome yet.
+if [[ -n "$APP_SERVICE" ]]; then
+    docker service logs --raw "$APP_SERVICE" 2>&1 | grep '^migrations: ' | awk '!seen[$0]++' || true
+    restart_app="docker service update --force $APP_SERVICE"
+elif docker inspect "$APP_CONTAINER" >/dev/null 2>&1; then
     docker logs "$APP_CONTAINER" 2>&1 | grep '^migrations: ' | awk '!seen[$0]++' || true
 fi
+restart_app="${restart_app:-docker restart $APP_CONTAINER}"
 
 running "$DB_CONTAINER" || exit 0
 resolve_db
@@ -38,7 +42,7 @@ for name in $(docker exec "$DB_CONTAINER" sh -c 'ls -1 "$1" 2>/dev/null' sh "$in
     fi
     printf 'Before migrating, the app backed up the database: %s\n' "$BACKUP_DIR/$name"
     printf '  (also kept in the volume, in container %s: %s)\n' "$DB_CONTAINER" "$in_volume/$name"
-    printf '  To go back to it: make restore FILE=%s YES=1, then docker restart %s\n' \
-        "$BACKUP_DIR/$name" "$APP_CONTAINER"
+    printf '  To go back to it: make restore FILE=%s YES=1, then %s\n' \
+        "$BACKUP_DIR/$name" "$restart_app"
     printf '  (the app migrates the restored data again; README: "Changing the schema").\n'
 done

@@ -2,6 +2,7 @@
 the issue's five scenarios, and the figures the README quotes (printed)."""
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -244,7 +245,9 @@ def test_up_time_against_a_single_host(swarm_stack, make_stack, capsys):
     assert swarm_stack.up_seconds > 0
 
 
-def test_make_status_and_psql_find_the_services_and_their_nodes(swarm_stack, swarm_cluster):
+def test_make_status_psql_and_the_migration_report_find_the_services_and_their_nodes(
+    swarm_stack, swarm_cluster
+):
     # The docker CLI pointed at the manager, which holds the database, as a user's would be.
     env = {
         **os.environ,
@@ -277,3 +280,17 @@ def test_make_status_and_psql_find_the_services_and_their_nodes(swarm_stack, swa
     counted = make("psql", "SELECT count(*) FROM usuarios;")
     assert counted.returncode == 0, counted.stderr
     assert int(counted.stdout.split()[2]) == int(swarm_stack.psql("SELECT count(*) FROM usuarios"))
+    # What `make up` prints after pulumi up: the app tasks' migration lines.
+    report = subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "migration-report.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert report.returncode == 0, report.stderr
+    # Applied by the first tasks, or found current after a destroy and up.
+    assert re.search(
+        r"^migrations: (applied 0001_|the schema is current)", report.stdout, re.MULTILINE
+    ), report.stdout
