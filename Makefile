@@ -40,7 +40,7 @@ venv: $(VENV)/.installed
 
 # Before anything is made: the engine and the CLI, each said in one line if missing.
 preflight:
-	@scripts/preflight.sh
+	@$(STACK_ENV) scripts/preflight.sh
 
 $(PASSPHRASE_FILE): | venv
 	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@

@@ -2,8 +2,10 @@
 # What `make up` (and down, preview, outputs) needs, checked before anything is
 # touched: a reachable Docker engine, 20.10 or newer, and the Pulumi CLI, at
 # least as new as the pulumi SDK that requirements.txt pins (an older CLI may
-# not run what the SDK asks of it). The first thing missing is said in one
-# line, with how to get it; nothing is printed when all is there.
+# not run what the SDK asks of it); with `target: swarm` in the stack's config,
+# an engine that is a swarm manager and carries the database's node label (the
+# volume is made on the engine the provider talks to). The first thing missing
+# is said in one line, with how to get it; nothing is printed when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +30,15 @@ cli="$(pulumi version 2>/dev/null)" || missing "'pulumi version' failed: reinsta
 cli="${cli#v}"
 at_least "$cli" "$MIN_PULUMI" \
     || missing "Pulumi CLI $cli is older than the SDK this project pins ($MIN_PULUMI): upgrade it (https://www.pulumi.com/docs/install/)"
+
+# The stack's config, when it exists yet (a first `make up` creates it after this).
+setting() { pulumi config get "$1" --non-interactive ${STACK:+--stack "$STACK"} 2>/dev/null || true; }
+if [[ "$(setting target)" == swarm ]]; then
+    [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]] \
+        || missing "target is swarm, but the Docker engine${DOCKER_HOST:+ at $DOCKER_HOST} is not a swarm manager: point DOCKER_HOST at one (README: Running on a swarm)"
+    label="$(setting dbNodeLabel)"
+    label="${label:-$(sed -n 's/^ *db_node_label: str = "\(.*\)"$/\1/p' infra/config.py)}"
+    node="$(docker node inspect self --format '{{.Description.Hostname}}')"
+    [[ "$(docker node inspect self --format "{{index .Spec.Labels \"$label\"}}")" == true ]] \
+        || missing "target is swarm, but $node, the manager that will hold the database's volume, lacks the label $label=true: docker node update --label-add $label=true $node"
+fi

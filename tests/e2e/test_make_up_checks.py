@@ -74,3 +74,58 @@ def test_the_minimum_cli_is_the_pinned_sdk(tmp_path):
     assert f"The [Pulumi CLI](https://www.pulumi.com/docs/install/), {pinned} or newer" in (
         PROJECT_ROOT / "README.md"
     ).read_text(encoding="utf-8")
+
+
+def preflight_on_a_swarm(tmp_path: Path, label: str, **env: str) -> subprocess.CompletedProcess:
+    """scripts/preflight.sh for a stack whose config says `target: swarm` and names
+    `label` as its database node's label, through a stand-in of the Pulumi CLI that
+    answers only what preflight asks."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool in TOOLS:
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    pulumi = bin_dir / "pulumi"
+    pulumi.write_text(
+        "#!/bin/bash\n"
+        'case "$1 $2 $3" in\n'
+        '    "version  ") echo v3.272.0 ;;\n'
+        '    "config get target") echo swarm ;;\n'
+        f'    "config get dbNodeLabel") echo {label} ;;\n'
+        "    *) exit 1 ;;\n"
+        "esac\n",
+        encoding="utf-8",
+    )
+    pulumi.chmod(0o755)
+    return subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "preflight.sh")],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_on_a_swarm_make_up_wants_a_manager(docker_engine, tmp_path):
+    # The suite's engine is no swarm manager (the test swarm's nodes are engines of their own).
+    result = preflight_on_a_swarm(tmp_path, "desafio2.db")
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        "make: cannot start: target is swarm, but the Docker engine is not a swarm manager: "
+        "point DOCKER_HOST at one (README: Running on a swarm)",
+    )
+
+
+def test_on_a_swarm_make_up_wants_the_database_label_on_the_manager(swarm_cluster, tmp_path):
+    label = f"preflight-{tmp_path.name[-6:].lower()}.db"
+    manager = {"DOCKER_HOST": swarm_cluster.manager.engine_url}
+    missing = preflight_on_a_swarm(tmp_path / "before", label, **manager)
+    swarm_cluster.label(swarm_cluster.manager, label, "true")
+    labelled = preflight_on_a_swarm(tmp_path / "after", label, **manager)
+    assert (missing.returncode, missing.stderr.strip()) == (
+        1,
+        f"make: cannot start: target is swarm, but manager, the manager that will hold the "
+        f"database's volume, lacks the label {label}=true: "
+        f"docker node update --label-add {label}=true manager",
+    )
+    assert (labelled.returncode, labelled.stderr) == (0, "")
