@@ -13,7 +13,6 @@ tests/e2e/harness/ cites the provider's source for each of these behaviours.
 """
 
 import dataclasses
-import ipaddress
 from pathlib import Path
 
 import pulumi
@@ -73,15 +72,6 @@ class Stack:
     app: pulumi.CustomResource
     reader: pulumi.CustomResource
     outputs: dict[str, pulumi.Input[str]]  # what `pulumi stack output` shows
-
-
-def public_url(bind_address: str, port: int) -> str:
-    """The URL a user on the Docker host opens for a port published on bind_address."""
-    address = ipaddress.ip_address(bind_address)
-    host = "localhost" if address.is_unspecified else str(address)
-    if address.version == 6 and not address.is_unspecified:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
 
 
 def go_duration(seconds: int) -> str:

@@ -1,5 +1,7 @@
 """The stack on one Docker host (target "host", the default): three containers."""
 
+import ipaddress
+
 import pulumi
 import pulumi_docker as docker
 
@@ -28,11 +30,19 @@ from infra.common import (
     declare_volume,
     export,
     go_duration,
-    public_url,
     reader_environment,
     url_outputs,
 )
 from infra.config import StackConfig
+
+
+def public_url(bind_address: str, port: int) -> str:
+    """The URL a user on the Docker host opens for a port published on bind_address."""
+    address = ipaddress.ip_address(bind_address)
+    host = "localhost" if address.is_unspecified else str(address)
+    if address.version == 6 and not address.is_unspecified:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def healthcheck(config: StackConfig, test: list[str]) -> docker.ContainerHealthcheckArgs:

@@ -48,7 +48,7 @@ from infra.common import (
     reader_environment,
     url_outputs,
 )
-from infra.config import ConfigError, StackConfig
+from infra.config import StackConfig, config_key
 
 # The image's platforms are added to a service's placement when it is created
 # (the provider asks the registry for the image's digest and platforms,
@@ -154,7 +154,19 @@ def update_policy(args_type, *, order: str, failure_action: str):
     )
 
 
+def warn_about_host_only_settings(config: StackConfig) -> None:
+    defaults = StackConfig(db_password=None)
+    for field, why in (
+        ("app_bind_address", "a swarm publishes on every interface of every node"),
+        ("db_bind_address", "the database is never published on a swarm"),
+        ("healthcheck_start_interval_seconds", "a service's health check has none"),
+    ):
+        if getattr(config, field) != getattr(defaults, field):
+            pulumi.log.warn(f"{config_key(field)} has no effect on a swarm: {why}")
+
+
 def declare(config: StackConfig) -> Stack:
+    warn_about_host_only_settings(config)
     network = docker.Network("rede", name=config.network_name, driver="overlay")
     # On the manager the provider talks to: the node that must carry the label.
     volume = declare_volume(config)
@@ -261,13 +273,13 @@ def declare(config: StackConfig) -> Stack:
         "dbService": db.name,
         "appService": app.name,
         "readerService": reader.name,
-        "dbNodes": volume.name.apply(
+        "dbPlacement": volume.name.apply(
             lambda name: f"the node labelled {config.db_node_label}=true (it holds {name})"
         ),
-        "appNodes": (
+        "appPlacement": (
             f"{config.app_replicas} nodes, one task each, answering on port {config.app_host_port}"
         ),
-        "readerNodes": "any node",
+        "readerPlacement": "any node",
     }
     export(outputs)
     return Stack(network, volume, db, app, reader, outputs)
@@ -278,7 +290,7 @@ def pinned(image: docker.RemoteImage, name: str) -> pulumi.Output[str]:
 
     def digest_or_error(digest: str) -> str:
         if not digest:
-            raise ConfigError(
+            raise pulumi.RunError(
                 f"image {name} has no registry digest on the manager (built or loaded "
                 "there, never pulled): a swarm's nodes pull what they run, so push it to "
                 "a registry and name it there"

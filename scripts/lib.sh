@@ -36,15 +36,16 @@ resolve_services() {
     DB_SERVICE="${DB_SERVICE:-$(stack_output dbService "")}"
     APP_SERVICE="${APP_SERVICE:-$(stack_output appService "")}"
     READER_SERVICE="${READER_SERVICE:-$(stack_output readerService "")}"
+    if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
+        DB_CONTAINER="$(service_container "$DB_SERVICE")"
+    fi
 }
 
 resolve_db() {
     docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is dockerd running?)"
     resolve_services
-    if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
-        DB_CONTAINER="$(service_container "$DB_SERVICE")"
-        [[ -n "$DB_CONTAINER" ]] || die "no running task of the database service '$DB_SERVICE' on this engine: point the docker CLI at the node labelled for the database (DOCKER_HOST=...)"
-    fi
+    [[ -z "$DB_SERVICE" || -n "$DB_CONTAINER" ]] \
+        || die "no running task of the database service '$DB_SERVICE' on this engine: point the docker CLI at the node labelled for the database (DOCKER_HOST=...)"
     DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     [[ "$(docker inspect --format '{{.State.Running}}' "$DB_CONTAINER" 2>/dev/null)" == true ]] \
         || die "the database container '$DB_CONTAINER' is not running (make up; or set DB_CONTAINER=...)"
@@ -56,9 +57,6 @@ resolve_db() {
 
 resolve_all() {
     resolve_services
-    if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
-        DB_CONTAINER="$(service_container "$DB_SERVICE")"
-    fi
     DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     APP_CONTAINER="${APP_CONTAINER:-$(stack_output appContainer app-flask)}"
     READER_CONTAINER="${READER_CONTAINER:-$(stack_output readerContainer leitor-dados)}"

@@ -10,8 +10,8 @@ from desafio2 import create_app
 from testing.postgres_server import PostgresServer, autocommit_cursor, find_bindir
 
 # The Docker engine and stack fixtures, and the swarm's: tests/e2e and the suite's
-# own tests in tests/suite use them.
-pytest_plugins = ["tests.e2e.fixtures", "tests.swarm.fixtures"]
+# own tests in tests/suite use them; the swarm target under the mock runtime.
+pytest_plugins = ["tests.e2e.fixtures", "tests.swarm.fixtures", "tests.program.swarm_run"]
 
 
 def require(condition: bool, reason: str) -> None:

@@ -167,9 +167,13 @@ def test_timeline_lists_every_start_oldest_first_and_marks_this_container(
     client, postgres_server, database
 ):
     dsn = postgres_server.dsn(database)
-    startup.record_start(dsn, "0ldc0nta1ner")
+
+    def record(container: str) -> None:
+        assert startup.record_start_with_retry(dsn, container, 10, log=lambda line: None)
+
+    record("0ldc0nta1ner")
     client.post("/usuarios", json=NOVO)
-    startup.record_start(dsn, startup.container_id())
+    record(startup.container_id())
     response = client.get("/")
     starts = [
         element_id for element_id in elements(response).attrs if element_id.startswith("inicio-")

@@ -22,8 +22,8 @@ import docker.errors
 import pytest
 import requests
 
-from infra.common import public_url
 from infra.config import PASSWORD_KEY, StackConfig, config_key, settable_fields, validate
+from infra.host import public_url
 from testing.postgres_server import free_port
 from tests.e2e.harness import CONTAINER, IMAGE, PROJECT_ROOT, REMOTE_IMAGE, DockerHarness
 from tests.support.program import ProgramRun, run_program

@@ -1,18 +1,15 @@
 """The swarm target (`target: swarm`) under Pulumi's mock runtime: services on an
-overlay network, the password as a swarm secret, files as swarm configs, the app
-image pushed and used by digest. One intent per test."""
+overlay network, placement, updates, the app image pushed and used by digest,
+outputs and config errors. One intent per test."""
 
-import base64
 from pathlib import Path
 
 import pulumi
 import pytest
 
-from infra.common import INITDB_SCRIPT, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT_PATH
 from infra.config import ConfigError
 from infra.swarm import short_duration
 from tests.e2e.harness.schema import (
-    AUTONAMED,
     CONTAINER,
     IMAGE,
     NETWORK,
@@ -21,73 +18,18 @@ from tests.e2e.harness.schema import (
     SERVICE_CONFIG,
 )
 from tests.program.conftest import PASSWORD
+from tests.program.swarm_run import (
+    REGISTRY,
+    SERVICE_NAMES,
+    run_swarm,
+    services,
+    spec,
+)
 from tests.support.program import (
-    ProgramRun,
-    fake_outputs,
-    is_secret,
-    plain_strings,
     run_program,
-    unwrap_secrets,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REGISTRY = "registry.example.com:5000"
-SWARM = {"dbPassword": PASSWORD, "target": "swarm", "registry": REGISTRY}
-SERVICE_NAMES = ("db-postgres", "app-flask", "leitor-dados")
-
-
-def autonamed_outputs(resource):
-    """fake_outputs, plus the name the provider gives a Secret or ServiceConfig that the
-    program leaves unnamed (its logical name, "-" and 7 random characters): the mock
-    runtime does no auto-naming, and a service refers to these by ID and name."""
-    resource_id, outputs = fake_outputs(resource)
-    if resource.type in AUTONAMED and not outputs.get("name"):
-        outputs["name"] = f"{resource.name}-5f0c2a9"
-    return resource_id, outputs
-
-
-def run_swarm(**config) -> ProgramRun:
-    return run_program({**SWARM, **config}, provision=autonamed_outputs)
-
-
-@pytest.fixture(scope="module")
-def declared_on_swarm():
-    """The swarm target with nothing else configured: what a first `make up` on a swarm gets."""
-    return run_swarm()
-
-
-def spec(run, service_name: str) -> dict:
-    return run.resources[service_name].inputs["taskSpec"]["containerSpec"]
-
-
-def services(run) -> list:
-    return run.of_type(SERVICE)
-
-
-def decoded(data: str) -> str:
-    return base64.b64decode(data).decode("utf-8")
-
-
-def mounted_configs(run, service_name: str) -> dict[str, str]:
-    """File path -> content of the swarm configs a service's tasks get."""
-    configs = {c.id: c for c in run.of_type(SERVICE_CONFIG)}
-    return {
-        block["fileName"]: decoded(configs[block["configId"]].inputs["data"])
-        for block in spec(run, service_name).get("configs", [])
-    }
-
-
-def walk_values_under(value, keys: set[str]):
-    """Every value held under a dict key in `keys`, at any depth."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in keys:
-                yield item
-            yield from walk_values_under(item, keys)
-    elif isinstance(value, list):
-        for item in value:
-            yield from walk_values_under(item, keys)
-
 
 # The host target stays the default and unchanged.
 
@@ -256,109 +198,6 @@ def test_every_service_ignores_the_platforms_the_provider_adds_at_create(declare
 # The password.
 
 
-def test_password_secret_holds_the_password_base64_encoded(declared_on_swarm):
-    data = declared_on_swarm.resources["db-password"].inputs["data"]
-    assert decoded(unwrap_secrets(data)) == PASSWORD
-
-
-def test_password_secret_data_is_marked_secret(declared_on_swarm):
-    assert is_secret(declared_on_swarm.resources["db-password"].inputs["data"])
-
-
-def test_database_and_app_read_the_password_from_a_secret_file(declared_on_swarm):
-    secret = declared_on_swarm.resources["db-password"]
-    expected = [
-        {"secretId": secret.id, "secretName": secret.outputs["name"], "fileName": PASSWORD_FILE}
-    ]
-    mounted = {name: spec(declared_on_swarm, name).get("secrets") for name in SERVICE_NAMES}
-    assert mounted == {"db-postgres": expected, "app-flask": expected, "leitor-dados": None}
-
-
-def test_password_file_is_the_one_the_services_are_told_about(declared_on_swarm):
-    env = {name: spec(declared_on_swarm, name)["env"] for name in ("db-postgres", "app-flask")}
-    assert (
-        env["db-postgres"]["POSTGRES_PASSWORD_FILE"],
-        env["app-flask"]["DATABASE_PASSWORD_FILE"],
-    ) == (PASSWORD_FILE, PASSWORD_FILE)
-
-
-def test_password_is_in_no_env_or_label(declared_on_swarm):
-    # Marked secret or not: `docker service inspect` shows env and labels.
-    found = [
-        unwrap_secrets(value)
-        for resource in declared_on_swarm.resources.values()
-        for value in walk_values_under(resource.inputs, {"env", "labels"})
-    ]
-    assert found and not [v for v in found if PASSWORD in repr(v)]
-
-
-def test_password_is_in_no_input_unless_marked_secret(declared_on_swarm):
-    hidden_forms = (PASSWORD, base64.b64encode(PASSWORD.encode()).decode())
-    leaks = [
-        name
-        for name, resource in declared_on_swarm.resources.items()
-        if any(form in text for text in plain_strings(resource.inputs) for form in hidden_forms)
-    ]
-    assert leaks == []
-    # The walk must see the password where it does go, or it proves nothing.
-    assert hidden_forms[1] in repr(declared_on_swarm.resources["db-password"].inputs)
-
-
-# Files as swarm configs, at the paths the host stack uses.
-
-
-def test_database_gets_init_sql_as_a_config_at_the_initdb_path(declared_on_swarm):
-    assert mounted_configs(declared_on_swarm, "db-postgres") == {
-        INITDB_SCRIPT: (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")
-    }
-
-
-def test_app_gets_every_migration_as_a_config_in_the_migrations_dir(declared_on_swarm):
-    expected = {
-        f"{MIGRATIONS_DIR}/{path.name}": path.read_text(encoding="utf-8")
-        for path in (REPO_ROOT / "db" / "migrations").glob("*.sql")
-    }
-    assert mounted_configs(declared_on_swarm, "app-flask") == expected and len(expected) >= 4
-
-
-def test_reader_gets_its_script_as_a_config(declared_on_swarm):
-    script = (REPO_ROOT / "reader" / "leitor.sh").read_text(encoding="utf-8")
-    assert mounted_configs(declared_on_swarm, "leitor-dados") == {READER_SCRIPT_PATH: script}
-
-
-def test_reader_runs_the_script_where_its_config_is_mounted(declared_on_swarm):
-    assert spec(declared_on_swarm, "leitor-dados")["commands"] == ["/bin/sh", READER_SCRIPT_PATH]
-
-
-def test_configs_are_referenced_by_id_and_name(declared_on_swarm):
-    configs = {c.id: c.outputs["name"] for c in declared_on_swarm.of_type(SERVICE_CONFIG)}
-    blocks = [b for name in SERVICE_NAMES for b in spec(declared_on_swarm, name).get("configs", [])]
-    assert len(blocks) == len(configs) and all(
-        configs[b["configId"]] == b["configName"] for b in blocks
-    )
-
-
-def test_files_reach_the_services_at_the_paths_the_host_stack_uploads_them_to(
-    declared, declared_on_swarm
-):
-    on_host = {
-        name: sorted(u["file"] for u in unwrap_secrets(declared.resources[name].inputs["uploads"]))
-        for name in SERVICE_NAMES
-    }
-    on_swarm = {
-        name: sorted(
-            block["fileName"]
-            for key in ("secrets", "configs")
-            for block in spec(declared_on_swarm, name).get(key, [])
-        )
-        for name in SERVICE_NAMES
-    }
-    assert on_swarm == on_host
-
-
-# Durations, in the form the provider reads a service back.
-
-
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
@@ -397,9 +236,9 @@ def test_outputs_are_the_urls_names_and_where_each_service_runs(declared_on_swar
         "dbService": "db-postgres",
         "appService": "app-flask",
         "readerService": "leitor-dados",
-        "dbNodes": "the node labelled desafio2.db=true (it holds dados_postgres)",
-        "appNodes": "2 nodes, one task each, answering on port 5000",
-        "readerNodes": "any node",
+        "dbPlacement": "the node labelled desafio2.db=true (it holds dados_postgres)",
+        "appPlacement": "2 nodes, one task each, answering on port 5000",
+        "readerPlacement": "any node",
     }
 
 
@@ -447,3 +286,29 @@ def test_no_output_holds_the_password(declared_on_swarm):
 def test_unusable_swarm_config_is_rejected_naming_the_key(config, key):
     with pytest.raises(ConfigError, match=f"config {key}="):
         run_program({"dbPassword": PASSWORD, **config})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("appBindAddress", "0.0.0.0"),
+        ("dbBindAddress", "10.0.0.5"),
+        ("healthcheckStartIntervalSeconds", 1),
+    ],
+)
+def test_a_host_only_setting_on_a_swarm_is_said_to_have_no_effect(monkeypatch, key, value):
+    warnings = []
+    monkeypatch.setattr(
+        pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message)
+    )
+    run_swarm(**{key: value})
+    assert [w for w in warnings if w.startswith(f"{key} has no effect on a swarm")] != []
+
+
+def test_defaults_on_a_swarm_warn_about_nothing(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(
+        pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message)
+    )
+    run_swarm()
+    assert warnings == []

@@ -149,11 +149,13 @@ def _remove_when_free(volume, timeout: float = 60) -> None:
 
 
 class Balancer:
-    """Round robin over the nodes' app ports; a node that gives no HTTP answer is
-    skipped for the next (connection refused or reset: nothing was served).
+    """Round robin over the nodes' app ports. A node that refuses the connection
+    (nothing was served) is skipped for the next, as a load balancer does.
 
-    `failures` counts requests no node answered; `retried` those that needed
-    another node; `longest_gap` is the longest time between two answered requests.
+    A request fails when no node answers it, when it times out, or when the answer
+    is a 5xx: `failures` lists them. `retried` counts the requests another node
+    answered; `longest_gap` is the longest time without an answer, the time from
+    the last answer to `stop()` included.
     """
 
     def __init__(self, urls: list[str], timeout: float = 5):
@@ -170,21 +172,62 @@ class Balancer:
     def request(self, method: str, path: str, **kwargs) -> requests.Response | None:
         with self._lock:
             start = next(self._next)
-        errors = []
+        refused = []
         for attempt in range(len(self.urls)):
             url = self.urls[(start + attempt) % len(self.urls)]
             try:
                 response = requests.request(method, url + path, timeout=self.timeout, **kwargs)
             except requests.ConnectionError as error:
-                errors.append(f"{url}: {type(error).__name__}")
+                refused.append(f"{url}: {type(error).__name__}")
                 continue
+            except requests.RequestException as error:
+                self._failed(f"{method} {path} on {url}: {type(error).__name__}")
+                return None
+            if response.status_code >= 500:
+                self._failed(f"{method} {path} on {url}: {response.status_code} {response.text}")
+                return None
             with self._lock:
-                now = time.monotonic()
-                self.longest_gap = max(self.longest_gap, now - self._last_answer)
-                self._last_answer = now
-                self.answered += 1
+                self._answered()
                 self.retried += attempt > 0
             return response
-        with self._lock:
-            self.failures.append(f"{method} {path}: {errors}")
+        self._failed(f"{method} {path}: no node answered: {refused}")
         return None
+
+    def stop(self) -> None:
+        with self._lock:
+            self.longest_gap = max(self.longest_gap, time.monotonic() - self._last_answer)
+
+    def _answered(self) -> None:
+        now = time.monotonic()
+        self.longest_gap = max(self.longest_gap, now - self._last_answer)
+        self._last_answer = now
+        self.answered += 1
+
+    def _failed(self, what: str) -> None:
+        with self._lock:
+            self.failures.append(what)
+
+
+class Clients:
+    """Threads that each call `work(stop)` until stopped; what they raise is kept and
+    raised again by `stop()`, so that an assertion in a client fails the test."""
+
+    def __init__(self, *works):
+        self._stop = threading.Event()
+        self._errors: list[BaseException] = []
+        self._threads = [threading.Thread(target=self._run, args=(work,)) for work in works]
+        for thread in self._threads:
+            thread.start()
+
+    def _run(self, work) -> None:
+        try:
+            work(self._stop)
+        except BaseException as error:  # handed to the test by stop()
+            self._errors.append(error)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        if self._errors:
+            raise self._errors[0]

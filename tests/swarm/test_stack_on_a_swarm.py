@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.harness import PROJECT_ROOT, SERVICE
+from tests.e2e.harness import PROJECT_ROOT, SERVICE, HarnessError
 from tests.e2e.live import wait_until
-from tests.swarm.stack import Balancer, SwarmStack
-
-SEEDED_NAMES = ["João Silva", "Maria Santos", "Pedro Oliveira"]
+from tests.e2e.test_lifecycle import ANA, SEED_USUARIOS
+from tests.swarm.stack import Balancer, Clients, SwarmStack
 
 
 def report(capsys, line: str) -> None:
@@ -46,37 +45,98 @@ def get_json(url: str):
 
 
 def test_walkthrough_through_the_published_port(swarm_stack, swarm_cluster):
+    """The original project's walk-through (tests/e2e/test_lifecycle.py's), each request
+    to a node that runs an app task, in turn: they serve one database."""
     app_nodes = swarm_stack.nodes_running("app")
     assert len(app_nodes) == 2, app_nodes
     assert swarm_stack.nodes_running("db") == [swarm_cluster.manager.hostname]
-    for url in swarm_stack.app_urls():
-        usuarios = get_json(f"{url}/usuarios")
-        assert [u["nome"] for u in usuarios[:3]] == SEEDED_NAMES
-        assert get_json(f"{url}/status")["database"] == "ok"
-    url = swarm_stack.app_urls()[0]
-    email = f"swarm-{uuid.uuid4().hex[:8]}@example.com"
-    created = requests.post(f"{url}/usuarios", json={"nome": "Swarm", "email": email}, timeout=10)
+    first, second = swarm_stack.app_urls()
+    seed = get_json(f"{first}/usuarios")
+    assert [(u["nome"], u["email"]) for u in seed] == SEED_USUARIOS
+
+    created = requests.post(f"{first}/usuarios", json=ANA, timeout=10)
     assert created.status_code == 201, created.text
-    other = swarm_stack.app_urls()[1]
-    assert email in [u["email"] for u in get_json(f"{other}/usuarios")]
-    assert any(log["usuario_id"] == created.json()["id"] for log in get_json(f"{other}/logs"))
+    ana = created.json()
+    assert get_json(f"{second}/usuarios") == [*seed, ana]
+    creation = [e for e in get_json(f"{second}/logs") if e["usuario_id"] == ana["id"]]
+    assert len(creation) == 1 and "Ana Costa" in creation[0]["mensagem"]
+    status = get_json(f"{first}/status")
+    assert (status["status"], status["database"], status["usuarios"], status["volume"]) == (
+        "ok",
+        "ok",
+        4,
+        swarm_stack.config["volumeName"],
+    )
+
     (idle,) = {n.hostname for n in swarm_cluster.nodes} - set(app_nodes)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{swarm_cluster.node(idle).app_url}/status", timeout=3)
     outputs = swarm_stack.run.outputs
     assert outputs["usuariosUrl"] == "http://127.0.0.1:5000/usuarios"
     assert outputs["dbService"] == swarm_stack.name["db"]
-    reader_log = wait_until(
-        lambda: "status=200" in (log := swarm_stack.container("reader").logs().decode()) and log,
+
+    # The reader, a service too, reads the app by its alias over the overlay network.
+    expected = [
+        "GET /status status=200",
+        "GET /usuarios status=200 count=4",
+        "GET /logs status=200",
+    ]
+    wait_until(
+        lambda: all(line in swarm_stack.container("reader").logs().decode() for line in expected),
         60,
-        "the reader to log a read",
+        f"the reader to log {expected}",
     )
-    assert "GET /usuarios status=200" in reader_log
 
 
 def test_a_second_up_changes_nothing(swarm_stack):
     swarm_stack.up()
     assert set(swarm_stack.harness.steps.values()) == {"same"}, swarm_stack.harness.steps
+
+
+def read_steadily(balancer: Balancer, path: str = "/status"):
+    def work(stop: threading.Event) -> None:
+        while not stop.is_set():
+            response = balancer.request("GET", path)
+            assert response is None or response.status_code == 200, response.text
+            time.sleep(0.05)
+
+    return work
+
+
+def write_steadily(balancer: Balancer, written: list[dict], worker: int):
+    def work(stop: threading.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            email = f"rollout-{worker}-{n}-{uuid.uuid4().hex[:6]}@example.com"
+            response = balancer.request(
+                "POST", "/usuarios", json={"nome": "Rollout", "email": email}
+            )
+            if response is not None:
+                assert response.status_code == 201, response.text
+                written.append(response.json())
+            read = balancer.request("GET", "/usuarios?limit=5")
+            assert read is None or read.status_code == 200, read.text
+
+    return work
+
+
+def count_running_app_tasks(swarm_stack, counts: list[int]):
+    def work(stop: threading.Event) -> None:
+        while not stop.is_set():
+            counts.append(len(swarm_stack.nodes_running("app")))
+            time.sleep(0.3)
+
+    return work
+
+
+def app_copy(tmp_path: Path, file: str, appended: str) -> Path:
+    """The project's app/ (and Pulumi.yaml) copied, one of its files changed."""
+    shutil.copytree(PROJECT_ROOT / "app", tmp_path / "app")
+    with (tmp_path / "app" / file).open("a", encoding="utf-8") as changed:
+        changed.write(appended)
+    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    return tmp_path
 
 
 def test_killed_worker_the_api_keeps_answering_and_the_task_moves(
@@ -85,15 +145,7 @@ def test_killed_worker_the_api_keeps_answering_and_the_task_moves(
     app_nodes = swarm_stack.nodes_running("app")
     victim = next(h for h in app_nodes if h != swarm_cluster.manager.hostname)
     balancer = Balancer([n.app_url for n in swarm_cluster.nodes], timeout=3)
-    stop = threading.Event()
-
-    def read_steadily():
-        while not stop.is_set():
-            balancer.request("GET", "/status")
-            time.sleep(0.05)
-
-    reader = threading.Thread(target=read_steadily)
-    reader.start()
+    clients = Clients(read_steadily(balancer))
     try:
         time.sleep(2)
         killed_at = time.monotonic()
@@ -112,8 +164,8 @@ def test_killed_worker_the_api_keeps_answering_and_the_task_moves(
         rescheduled_after = time.monotonic() - killed_at
         time.sleep(2)
     finally:
-        stop.set()
-        reader.join()
+        clients.stop()
+        balancer.stop()
         swarm_cluster.restart(victim)
     report(
         capsys,
@@ -131,44 +183,27 @@ def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
     swarm_stack, swarm_cluster, tmp_path: Path, capsys
 ):
     # A new image: the same app, one of its files changed (a comment).
-    shutil.copytree(PROJECT_ROOT / "app", tmp_path / "app")
-    with (tmp_path / "app" / "healthcheck.py").open("a", encoding="utf-8") as changed:
-        changed.write(f"# rollout {uuid.uuid4().hex}\n")
-    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    app = swarm_stack.resource(SERVICE, "app-flask")
-    old_image = app.outputs["taskSpec.containerSpec.image"]
+    changed = app_copy(tmp_path, "healthcheck.py", f"# rollout {uuid.uuid4().hex}\n")
+    old_image = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
     balancer = Balancer([n.app_url for n in swarm_cluster.nodes])
     written: list[dict] = []
-    stop = threading.Event()
-
-    def write_steadily(worker: int):
-        for n in range(100000):
-            if stop.is_set():
-                return
-            email = f"rollout-{worker}-{n}-{uuid.uuid4().hex[:6]}@example.com"
-            response = balancer.request(
-                "POST", "/usuarios", json={"nome": "Rollout", "email": email}
-            )
-            if response is not None:
-                assert response.status_code == 201, response.text
-                written.append(response.json())
-            balancer.request("GET", "/usuarios?limit=5")
-
-    workers = [threading.Thread(target=write_steadily, args=(w,)) for w in range(2)]
-    for worker in workers:
-        worker.start()
+    running: list[int] = []
+    clients = Clients(
+        write_steadily(balancer, written, 1),
+        write_steadily(balancer, written, 2),
+        count_running_app_tasks(swarm_stack, running),
+    )
     try:
         time.sleep(2)
-        swarm_stack.harness.build_from(tmp_path)
+        swarm_stack.harness.build_from(changed)
         started = time.monotonic()
         swarm_stack.up()
         rollout_seconds = time.monotonic() - started
         time.sleep(2)
     finally:
-        stop.set()
-        for worker in workers:
-            worker.join()
         swarm_stack.harness.build_from(PROJECT_ROOT)
+        clients.stop()
+        balancer.stop()
     new_image = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
     stored = set(swarm_stack.psql("SELECT email FROM usuarios WHERE nome = 'Rollout'").split())
     lost = [row["email"] for row in written if row["email"] not in stored]
@@ -176,13 +211,41 @@ def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
         capsys,
         f"rolling update in {rollout_seconds:.1f} s: {balancer.answered} requests answered, "
         f"{balancer.retried} sent on to another node, {len(balancer.failures)} failed, "
-        f"{len(written)} rows written, {len(lost)} lost",
+        f"{len(written)} rows written, {len(lost)} lost; running app tasks between "
+        f"{min(running)} and {max(running)}",
     )
     assert swarm_stack.harness.steps["app-flask"] == "update"
     assert new_image != old_image
     assert balancer.failures == []
     assert lost == []
     assert written, "no write went through during the rollout"
+    # Start-first: a new task runs before an old one stops, never fewer than the replicas.
+    assert min(running) >= 2, running
+
+
+def test_an_image_that_does_not_start_is_rolled_back_and_the_old_one_keeps_serving(
+    swarm_stack, swarm_cluster, tmp_path: Path
+):
+    # A new image whose app cannot start: its gunicorn config fails at import.
+    broken = app_copy(tmp_path, "gunicorn.conf.py", "\nraise SystemExit('broken on purpose')\n")
+    swarm_stack.up()  # the app as the project has it (a test before may have rolled another)
+    serving = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
+    balancer = Balancer([n.app_url for n in swarm_cluster.nodes])
+    clients = Clients(read_steadily(balancer, "/usuarios?limit=5"))
+    try:
+        swarm_stack.harness.build_from(broken)
+        with pytest.raises(HarnessError, match="rollback"):
+            swarm_stack.up()
+    finally:
+        swarm_stack.harness.build_from(PROJECT_ROOT)
+        clients.stop()
+        balancer.stop()
+    service = swarm_cluster.manager_client.api.inspect_service(swarm_stack.name["app"])
+    assert service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == serving
+    assert balancer.failures == []
+    # The next up, with the app as it was, finds the service as it was.
+    swarm_stack.up()
+    assert swarm_stack.harness.steps["app-flask"] == "same", swarm_stack.harness.log[-16:]
 
 
 def test_destroy_then_up_every_row_back_and_the_volume_never_left_its_node(
