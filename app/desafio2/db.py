@@ -7,6 +7,7 @@ for a free pooled connection after POOL_WAIT_SECONDS. Any of these turns into
 a 503 (UNAVAILABLE), never a hung request.
 """
 
+import select
 import threading
 import time
 from contextlib import contextmanager
@@ -120,7 +121,13 @@ class ConnectionPool:
 
     def _take_idle(self):
         with self._lock:
-            return self._idle.pop() if self._idle else None
+            conn = self._idle.pop() if self._idle else None
+        if conn is None or not _closed_by_the_server(conn):
+            return conn
+        # The server went away (a restart, a stop): every idle connection was to it.
+        conn.close()
+        self._drop_idle()
+        return None
 
     def _give_back(self, conn) -> None:
         try:
@@ -129,19 +136,27 @@ class ConnectionPool:
         except psycopg2.Error:
             conn.close()
         if conn.closed:
-            with self._lock:
-                stale, self._idle = self._idle, []
-            for idle in stale:
-                idle.close()
+            self._drop_idle()
             return
         with self._lock:
             self._idle.append(conn)
 
-    def close(self) -> None:
+    def _drop_idle(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+            stale, self._idle = self._idle, []
+        for idle in stale:
+            idle.close()
+
+    def close(self) -> None:
+        self._drop_idle()
+
+
+def _closed_by_the_server(conn) -> bool:
+    """An idle connection has nothing to read unless its server closed it (stopped or
+    restarted): one look at the socket, no round trip. Without this, the first
+    request on each stale connection would fail with a 503 after a restart."""
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    return bool(readable)
 
 
 def init_app(app: Flask) -> None:
