@@ -75,7 +75,10 @@ def connect_engine() -> docker.DockerClient:
 
 def pulled_images() -> list[str]:
     """The images the stack runs as they are, from a registry: what its RemoteImages name."""
-    declared = run_program({PASSWORD_KEY: "unused"})
+    return _pulled(run_program({PASSWORD_KEY: "unused"}))
+
+
+def _pulled(declared: ProgramRun) -> list[str]:
     return [image.inputs["name"] for image in declared.of_type(REMOTE_IMAGE)]
 
 
@@ -83,7 +86,7 @@ def base_images() -> list[str]:
     """The images the stack needs from a registry: what its RemoteImages name and its
     built images start FROM (read from the program's own declarations)."""
     declared = run_program({PASSWORD_KEY: "unused"})
-    names = pulled_images()
+    names = _pulled(declared)
     for image in declared.of_type(IMAGE):
         dockerfile = (PROJECT_ROOT / image.inputs["build"]["dockerfile"]).read_text(
             encoding="utf-8"
@@ -143,6 +146,16 @@ def read_file(container, path: str) -> tuple[bytes, int, int]:
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
         member = tar.getmembers()[0]
         return tar.extractfile(member).read(), member.mode & 0o7777, member.uid
+
+
+def psql_in(container, user: str, dbname: str, sql: str) -> str:
+    """SQL run by psql inside a database container; its unaligned output."""
+    command = ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-U", user, "-d", dbname, "-c", sql]
+    result = container.exec_run(command, user="postgres")
+    output = result.output.decode("utf-8", errors="replace")
+    if result.exit_code != 0:
+        raise RuntimeError(f"psql failed ({result.exit_code}): {output}")
+    return output.strip()
 
 
 def wait_until(
@@ -365,14 +378,7 @@ class LiveStack:
 
     def psql(self, sql: str) -> str:
         """Run SQL in the database container with psql; returns its unaligned output."""
-        config = self.config
-        command = ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-U", config.db_user]
-        command += ["-d", config.db_name, "-c", sql]
-        result = self.container("db").exec_run(command, user="postgres")
-        output = result.output.decode("utf-8", errors="replace")
-        if result.exit_code != 0:
-            raise RuntimeError(f"psql failed ({result.exit_code}): {output}")
-        return output.strip()
+        return psql_in(self.container("db"), self.config.db_user, self.config.db_name, sql)
 
     # -- HTTP --
 

@@ -10,8 +10,7 @@ import pytest
 import requests
 from docker.types import EndpointSpec, ServiceMode
 
-from tests.e2e.live import wait_until
-from tests.swarm.images import manager_images, mirrored_images
+from tests.e2e.live import base_images, pulled_images, wait_until
 from tests.swarm.node import APP_PORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.swarm]
@@ -43,9 +42,9 @@ def test_three_nodes_ready_the_images_on_the_manager_and_in_the_registry(swarm_c
     manager_tags = {
         tag for image in swarm_cluster.manager_client.images.list() for tag in image.tags
     }
-    assert set(manager_images()) <= manager_tags
+    assert set(base_images()) <= manager_tags
     catalog = requests.get(f"{swarm_cluster.registry_url}/v2/_catalog", timeout=5).json()
-    assert {name.split(":")[0] for name in mirrored_images()} <= set(catalog["repositories"])
+    assert {name.split(":")[0] for name in pulled_images()} <= set(catalog["repositories"])
 
 
 def test_an_image_pushed_by_the_manager_is_pulled_by_a_worker(swarm_cluster):

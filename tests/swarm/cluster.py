@@ -34,14 +34,12 @@ import docker.types
 import requests
 
 from testing.postgres_server import free_port
-from tests.e2e.live import sweep, unavailable
+from tests.e2e.live import base_images, pulled_images, sweep, unavailable
 from tests.support.waiting import WaitTimeout, wait_for
 from tests.swarm.images import (
     REGISTRY_IMAGE,
     copy_images,
     ensure_images,
-    manager_images,
-    mirrored_images,
     push_to_registry,
 )
 from tests.swarm.node import ENGINE_TIMEOUT, REGISTRY, Node, run_node, wait_engine
@@ -112,8 +110,11 @@ class SwarmCluster:
         to_manager: Iterable[str] | None = None,
         to_registry: Iterable[str] | None = None,
     ) -> SwarmCluster:
-        """`to_manager` and `to_registry` default to the stack's base images and the
-        images its services run (tests/swarm/images.py)."""
+        """`to_manager` defaults to the stack's base images, which go to the manager,
+        where the provider works and builds the app image; `to_registry` to the
+        images its services run as they are, pushed to the registry under its name
+        (`registry:5000/postgres:15-alpine`): no worker holds an image, every node
+        pulls what it runs."""
         cluster = cls(host, prefix)
         try:
             started = time.monotonic()
@@ -127,9 +128,9 @@ class SwarmCluster:
             cluster._form_swarm()
             cluster._wait_registry()
             cluster.timings.swarm_formed = time.monotonic() - started
-            cluster.load_images([], list(manager_images() if to_manager is None else to_manager))
+            cluster.load_images([], list(base_images() if to_manager is None else to_manager))
             started = time.monotonic()
-            for name in mirrored_images() if to_registry is None else to_registry:
+            for name in pulled_images() if to_registry is None else to_registry:
                 push_to_registry(cluster.manager_client, name, cluster.registry)
             cluster.timings.images_loaded += time.monotonic() - started
         except BaseException:

@@ -9,25 +9,12 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from tests.e2e.live import base_images, pulled_images, unavailable
+from tests.e2e.live import unavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = PROJECT_ROOT / ".ci/images/build-swarm-images.sh"
 NODE_IMAGE = "desafio2-ci/swarm-node:bookworm"
 REGISTRY_IMAGE = "desafio2-ci/registry:2.8"
-
-
-def manager_images() -> list[str]:
-    """The stack's base images, read from the program: they go to the manager, where
-    the provider works and the app image is built, then pushed."""
-    return base_images()
-
-
-def mirrored_images() -> list[str]:
-    """The images the stack's services run as they are, read from the program: pushed
-    to the registry under its name (`registry:5000/postgres:15-alpine`), since no
-    worker holds an image and every node pulls what it runs."""
-    return pulled_images()
 
 
 def push_to_registry(client: docker.DockerClient, name: str, registry: str) -> str:

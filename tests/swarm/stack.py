@@ -16,7 +16,7 @@ import requests
 
 from infra.config import StackConfig
 from tests.e2e.harness import DockerHarness, Realized
-from tests.e2e.live import EffectiveConfig, isolated_config
+from tests.e2e.live import EffectiveConfig, isolated_config, psql_in
 from tests.support.program import ProgramRun
 from tests.swarm.cluster import SwarmCluster
 from tests.swarm.node import APP_PORT
@@ -113,13 +113,7 @@ class SwarmStack:
         return [self.cluster.node(host).app_url for host in self.nodes_running("app")]
 
     def psql(self, sql: str) -> str:
-        command = ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-U", self.setting("dbUser")]
-        command += ["-d", self.setting("dbName"), "-c", sql]
-        result = self.container("db").exec_run(command, user="postgres")
-        output = result.output.decode("utf-8", errors="replace")
-        if result.exit_code != 0:
-            raise RuntimeError(f"psql failed ({result.exit_code}): {output}")
-        return output.strip()
+        return psql_in(self.container("db"), self.setting("dbUser"), self.setting("dbName"), sql)
 
     def volumes(self) -> dict[str, dict]:
         """{node hostname: the volume's attributes} for every node that has the volume."""
