@@ -33,9 +33,10 @@ service_container() {  # SERVICE: its running task's container on this engine, i
 }
 
 resolve_services() {
-    DB_SERVICE="${DB_SERVICE:-$(stack_output dbService "")}"
-    APP_SERVICE="${APP_SERVICE:-$(stack_output appService "")}"
-    READER_SERVICE="${READER_SERVICE:-$(stack_output readerService "")}"
+    # ${X-...}: a value already resolved, even empty (one host), is not asked for again.
+    DB_SERVICE="${DB_SERVICE-$(stack_output dbService "")}"
+    APP_SERVICE="${APP_SERVICE-$(stack_output appService "")}"
+    READER_SERVICE="${READER_SERVICE-$(stack_output readerService "")}"
     if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
         DB_CONTAINER="$(service_container "$DB_SERVICE")"
     fi
@@ -57,7 +58,8 @@ resolve_db() {
 
 resolve_all() {
     resolve_services
-    DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
+    # On a swarm the database container is its task here, or none (resolve_db says so).
+    [[ -n "$DB_SERVICE" ]] || DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
     APP_CONTAINER="${APP_CONTAINER:-$(stack_output appContainer app-flask)}"
     READER_CONTAINER="${READER_CONTAINER:-$(stack_output readerContainer leitor-dados)}"
     VOLUME_NAME="${VOLUME_NAME:-$(stack_output volumeName dados_postgres)}"

@@ -26,7 +26,9 @@ elif docker inspect "$APP_CONTAINER" >/dev/null 2>&1; then
 fi
 restart_app="${restart_app:-docker restart $APP_CONTAINER}"
 
-running "$DB_CONTAINER" || exit 0
+# One host: no database container running, nothing to copy. A swarm's database
+# task must be on this engine (make up checked its label): resolve_db says if not.
+[[ -n "$DB_SERVICE" ]] || running "$DB_CONTAINER" || exit 0
 resolve_db
 in_volume="$(db_query "SHOW data_directory")/backups"
 umask 077

@@ -155,8 +155,10 @@ def _closed_by_the_server(conn) -> bool:
     """An idle connection has nothing to read unless its server closed it (stopped or
     restarted): one look at the socket, no round trip. Without this, the first
     request on each stale connection would fail with a 503 after a restart."""
-    readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    return bool(readable)
+    # poll(), not select(): a socket numbered 1024 or more is fine with it.
+    looking = select.poll()
+    looking.register(conn.fileno(), select.POLLIN)
+    return bool(looking.poll(0))
 
 
 def init_app(app: Flask) -> None:
