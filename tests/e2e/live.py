@@ -10,6 +10,7 @@ session prefix, whatever state the tests left.
 tests/e2e/fixtures.py turns these into fixtures; see tests/e2e/README.md.
 """
 
+import functools
 import io
 import os
 import re
@@ -73,20 +74,22 @@ def connect_engine() -> docker.DockerClient:
         raise  # unreachable: unavailable() raises
 
 
+@functools.cache
+def _declared() -> ProgramRun:
+    """The program's declarations with the defaults, read once per session."""
+    return run_program({PASSWORD_KEY: "unused"})
+
+
 def pulled_images() -> list[str]:
     """The images the stack runs as they are, from a registry: what its RemoteImages name."""
-    return _pulled(run_program({PASSWORD_KEY: "unused"}))
-
-
-def _pulled(declared: ProgramRun) -> list[str]:
-    return [image.inputs["name"] for image in declared.of_type(REMOTE_IMAGE)]
+    return [image.inputs["name"] for image in _declared().of_type(REMOTE_IMAGE)]
 
 
 def base_images() -> list[str]:
     """The images the stack needs from a registry: what its RemoteImages name and its
     built images start FROM (read from the program's own declarations)."""
-    declared = run_program({PASSWORD_KEY: "unused"})
-    names = _pulled(declared)
+    names = pulled_images()
+    declared = _declared()
     for image in declared.of_type(IMAGE):
         dockerfile = (PROJECT_ROOT / image.inputs["build"]["dockerfile"]).read_text(
             encoding="utf-8"

@@ -123,6 +123,18 @@ class ImageHandler:
         return news
 
     def create(self, news: dict, record) -> tuple[str, dict]:
+        if not news["skipPush"]:
+            # image.go:187-190: the registry's credentials are looked up before the build,
+            # and getRegistryAddrFromImage (image.go:801) wants a canonical name.
+            repository, _ = parse_repository_tag(news["imageName"])
+            domain = repository.split("/", 1)[0]
+            if "/" not in repository or not (
+                "." in domain or ":" in domain or domain == "localhost"
+            ):
+                raise HarnessError(
+                    f"{news['imageName']!r}: This resource requires all image names to be "
+                    "fully qualified."
+                )
         build = news["build"]
         context = self.project_root / build["context"]
         try:
@@ -148,23 +160,18 @@ class ImageHandler:
     def _push(self, name: str) -> str:
         """image.go:302-353: push the name as built, with the credentials of the host's
         Docker config (none here); repoDigest is the name without its tag, "@" and the
-        digest the push reports."""
+        digest the push reports, else the local image's digest for that repository
+        (getRepoDigest, image.go:369-398), else "<none>@<none>"."""
         repository, tag = parse_repository_tag(name)
-        domain = repository.split("/", 1)[0]
-        if "/" not in repository or not ("." in domain or ":" in domain or domain == "localhost"):
-            # getRegistryAddrFromImage (image.go:801): reference.ParseNamed wants a
-            # canonical name, one that starts with its registry.
-            raise HarnessError(
-                f"{name!r}: This resource requires all image names to be fully qualified."
-            )
         digest = None
         for line in self.client.api.push(repository, tag=tag, stream=True, decode=True):
             if "error" in line:
                 raise HarnessError(f"pushing {name} failed: {line['error']}")
             digest = (line.get("aux") or {}).get("Digest", digest)
-        if digest is None:
-            raise HarnessError(f"pushing {name} reported no digest")
-        return f"{repository}@{digest}"
+        if digest is not None:
+            return f"{repository}@{digest}"
+        local = self.client.images.get(name).attrs.get("RepoDigests") or []
+        return next((d for d in local if d.startswith(f"{repository}@")), "<none>@<none>")
 
     def read(self, realized) -> dict | None:
         # provider.go:415: Read returns the state as it was; nothing is looked up.

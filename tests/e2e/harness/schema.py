@@ -128,7 +128,6 @@ RULES: dict[str, dict[str, Rule]] = {
     IMAGE: {
         "imageName": _update("provider/provider.go:271"),
         "skipPush": _update("provider/provider.go:271"),
-        "registry": _update("provider/provider.go:271"),
         "build": _update("provider/provider.go:271"),
     },
     CONTAINER: {

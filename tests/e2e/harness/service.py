@@ -17,9 +17,11 @@ import docker.errors
 
 from tests.e2e.harness.errors import HarnessError
 from tests.e2e.harness.inputs import Inputs, parse_duration
-from tests.e2e.harness.service_spec import declared, image_as_sent, read_back, to_spec
+from tests.e2e.harness.service_spec import declared, read_back, to_spec
 
-# resource_docker_service_funcs.go:56-63: a look every 5 s or more after the delay.
+# resource_docker_service_funcs.go:56-63: the provider looks every 5 s or more
+# after the delay (MinTimeout). The harness looks every second: that changes how
+# soon an up returns, not what it sees.
 CONVERGE_POLL_SECONDS = 1
 UPDATE_CONVERGE_DELAY_SECONDS = 7  # funcs.go:210, fixed for updates
 # Task states in the order funcs.go's numberedStates ranks them (moby
@@ -59,8 +61,6 @@ class ServiceHandler:
     def create(self, news: dict, record) -> tuple[str, dict]:
         spec = to_spec(news)
         self._query_registry(spec)
-        container_spec = spec["task_template"]["ContainerSpec"]
-        container_spec["Image"] = image_as_sent(container_spec["Image"])
         try:
             service_id = self.api.create_service(**spec)["ID"]
         except docker.errors.APIError as error:
@@ -200,8 +200,6 @@ class ServiceHandler:
         ignores), sent with ServiceUpdate; unlike create, the registry is not asked."""
         current = self.api.inspect_service(realized.id)
         spec = to_spec(news)
-        container_spec = spec["task_template"]["ContainerSpec"]
-        container_spec["Image"] = image_as_sent(container_spec["Image"])
         try:
             self.api.update_service(
                 realized.id,

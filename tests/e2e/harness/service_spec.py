@@ -368,7 +368,9 @@ def to_spec(news: dict) -> dict:
     """Keyword arguments of docker-py's create_service / update_service."""
     healthcheck = news["taskSpec.containerSpec.healthcheck"]
     container_spec = {
-        "Image": news["taskSpec.containerSpec.image"],
+        # moby's client sends the image in this form, on create (before it asks the
+        # registry) and on update alike.
+        "Image": image_as_sent(news["taskSpec.containerSpec.image"]),
         "Env": [f"{k}={v}" for k, v in (news["taskSpec.containerSpec.env"] or {}).items()],
         "Command": news["taskSpec.containerSpec.commands"],
         "Mounts": [
