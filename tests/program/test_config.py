@@ -9,7 +9,7 @@ from infra.config import ConfigError, StackConfig, config_key, settable_fields
 from tests.program.conftest import PASSWORD
 from tests.support.program import run_program
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CONFIG_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def test_missing_password_stops_before_declaring_anything():
@@ -39,9 +39,9 @@ def test_config_keys_are_the_camel_case_field_names():
 
 
 @pytest.mark.parametrize("field", settable_fields(), ids=lambda f: config_key(f.name))
-def test_readme_documents_every_key_with_its_default(field: dataclasses.Field):
+def test_the_docs_document_every_key_with_its_default(field: dataclasses.Field):
     default = str(field.default).lower() if isinstance(field.default, bool) else field.default
-    assert f"| `{config_key(field.name)}` | `{default}` |" in README.read_text(encoding="utf-8")
+    assert f"| `{config_key(field.name)}` | `{default}` |" in CONFIG_DOC.read_text(encoding="utf-8")
 
 
 def test_mock_runtime_sees_the_same_defaults_as_the_dataclass(declared):
