@@ -136,7 +136,7 @@ def declare_volume(config: StackConfig) -> docker.Volume:
             retain_on_delete=config.retain_volume,
             # A new name or driver would replace the volume and start the
             # database on an empty one. The change is ignored instead, and
-            # warn_if_volume_kept() says so; README: "Moving to another volume".
+            # warn_if_volume_kept() says so; docs/persistence.md: "Moving to another volume".
             # Labels are read back from Docker and force a replacement
             # (resource_docker_volume.go:48 and :309): a volume adopted from
             # docker compose carries com.docker.compose.* labels.

@@ -2,8 +2,8 @@
 
 Defaults are declared here and nowhere else (not in Pulumi.yaml): Pulumi's mock
 runtime does not read a project's config block, and the tests must see exactly
-what `pulumi up` sees. The README's configuration table is checked against
-this class by tests/program/test_config.py.
+what `pulumi up` sees. The configuration table of docs/configuration.md is
+checked against this class by tests/program/test_config.py.
 """
 
 import dataclasses
@@ -63,7 +63,7 @@ class StackConfig:
     start_timeout_seconds: int = 120
 
     # Where the stack runs: "host" (containers on one Docker engine) or "swarm"
-    # (services on a Docker Swarm, through one of its managers); README: "Running on a swarm".
+    # (services on a Docker Swarm, through one of its managers); docs/swarm.md.
     target: str = "host"
     # Swarm only: the registry the nodes pull the app image from ("host[:port][/path]").
     registry: str = ""

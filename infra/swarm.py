@@ -3,7 +3,7 @@
 The provider talks to one manager (DOCKER_HOST or `docker:host`): the app
 image is built there and pushed to `registry`, the volume is made there, and
 the node carrying the label `dbNodeLabel=true` runs the database; label the
-node the provider talks to (README: "Running on a swarm").
+node the provider talks to (docs/swarm.md).
 
 Neither the routing mesh nor virtual-IP endpoints are used: both need IPVS in
 the nodes' kernels. The app publishes its port in host mode (each node that

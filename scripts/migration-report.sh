@@ -46,5 +46,5 @@ for name in $(docker exec "$DB_CONTAINER" sh -c 'ls -1 "$1" 2>/dev/null' sh "$in
     printf '  (also kept in the volume, in container %s: %s)\n' "$DB_CONTAINER" "$in_volume/$name"
     printf '  To go back to it: make restore FILE=%s YES=1, then %s\n' \
         "$BACKUP_DIR/$name" "$restart_app"
-    printf '  (the app migrates the restored data again; README: "Changing the schema").\n'
+    printf '  (the app migrates the restored data again; docs/schema.md).\n'
 done

@@ -35,7 +35,7 @@ at_least "$cli" "$MIN_PULUMI" \
 setting() { pulumi config get "$1" --non-interactive ${STACK:+--stack "$STACK"} 2>/dev/null || true; }
 if [[ "$(setting target)" == swarm ]]; then
     [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]] \
-        || missing "target is swarm, but the Docker engine${DOCKER_HOST:+ at $DOCKER_HOST} is not a swarm manager: point DOCKER_HOST at one (README: Running on a swarm)"
+        || missing "target is swarm, but the Docker engine${DOCKER_HOST:+ at $DOCKER_HOST} is not a swarm manager: point DOCKER_HOST at one (docs/swarm.md)"
     label="$(setting dbNodeLabel)"
     label="${label:-$(sed -n 's/^ *db_node_label: str = "\(.*\)"$/\1/p' infra/config.py)}"
     node="$(docker node inspect self --format '{{.Description.Hostname}}')"

@@ -16,7 +16,7 @@ stops the start. What runs, in order:
 4. Apply every pending migration, and record each, in ONE transaction: a failure
    anywhere leaves the database exactly as it was, never half-migrated.
 
-README, "Changing the schema", says how to add a migration and resolve a failure.
+docs/schema.md says how to add a migration and resolve a failure.
 """
 
 import contextlib

@@ -1,7 +1,7 @@
 """What a new usuario must look like (schema.NOVO_USUARIO). A rejection is an
 ApiError with its code, naming the field.
 
-Decisions (README, "API"): surrounding whitespace is trimmed; fields other
+Decisions (docs/api.md, "Errors"): surrounding whitespace is trimmed; fields other
 than nome and email are rejected, so a typo such as "e-mail" is never
 silently dropped; emails are unique whatever their case, and stored as sent.
 """

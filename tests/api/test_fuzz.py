@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from desafio2.openapi import PATHS
 from testing.gunicorn_server import gunicorn_app
 
-DEFAULT_MAX_EXAMPLES = 100  # README, "Reliability"
+DEFAULT_MAX_EXAMPLES = 100  # docs/reliability.md
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES))
 CHECKS = [
     not_a_server_error,

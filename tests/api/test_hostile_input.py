@@ -3,7 +3,7 @@
 Each rejected request must get the 4xx it deserves, as JSON naming the
 problem (and the field, when one is to blame), and must write nothing: the
 row counts of usuarios and logs are compared before and after. Decisions the
-cases pin down (README, "Reliability"): unknown fields are rejected, not
+cases pin down (docs/reliability.md): unknown fields are rejected, not
 ignored; emails are unique whatever their case; surrounding whitespace is
 trimmed; control characters are rejected.
 

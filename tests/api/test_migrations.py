@@ -206,7 +206,7 @@ def test_a_failing_migration_leaves_the_database_exactly_as_it_was(postgres_serv
     assert run_sql(postgres_server, name, EVERY_ROW) == rows_before
     assert "schema_migrations" not in str(schema_before)
 
-    # Resolved as the README says: the next start migrates.
+    # Resolved as docs/schema.md says: the next start migrates.
     run_sql(postgres_server, name, "UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
     assert migrate(postgres_server, name)[-1] == "0004_contagens"
 

@@ -1,7 +1,7 @@
 """Faults on the running stack: the database stopped, killed and crashed, many
 clients writing at once, destroy/up cycles, an app restart under the reader.
 
-The figures these tests prove are in README, "Reliability". They run on a
+The figures these tests prove are in docs/reliability.md. They run on a
 stack of this module's own: they stop and kill its containers, and the counts
 they compare must not move because of any other test. Every check of what was
 kept reads the database itself (psql in its container), not the app.
@@ -53,7 +53,7 @@ def serving(stack):
     stack.wait_healthy("db")
     if started_at(stack, "db") > started_at(stack, "app"):
         # The database restarted under the app: each worker's pool still holds a
-        # connection to the old server, which costs that worker one 503 (README,
+        # connection to the old server, which costs that worker one 503 (docs/api.md,
         # "Timeouts"; the stopped-database test proves the recovery). The next
         # test, about something else, starts from fresh pools.
         stack.container("app").restart(timeout=10)

@@ -112,7 +112,7 @@ def test_on_a_swarm_make_up_wants_a_manager(docker_engine, tmp_path):
     assert (result.returncode, result.stderr.strip()) == (
         1,
         "make: cannot start: target is swarm, but the Docker engine is not a swarm manager: "
-        "point DOCKER_HOST at one (README: Running on a swarm)",
+        "point DOCKER_HOST at one (docs/swarm.md)",
     )
 
 

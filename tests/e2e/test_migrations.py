@@ -200,7 +200,7 @@ def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack
     )
     assert "id 4 'ana.costa@example.com', id 7 'Ana.Costa@Example.com'" in report
 
-    # Resolved as the README says; Docker's next start of the app migrates.
+    # Resolved as docs/schema.md says; Docker's next start of the app migrates.
     stack.psql("UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
     stack.wait_for("/status", timeout=120)
     assert stack.psql("SELECT max(version) FROM schema_migrations") == "4"

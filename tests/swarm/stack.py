@@ -2,7 +2,7 @@
 LiveStack: every name it gives starts with its prefix, and its database node
 label is its own. The harness talks to the manager, as the provider would.
 
-`Balancer` stands in for what the README asks users to put in front of the
+`Balancer` stands in for what docs/swarm.md asks users to put in front of the
 app's nodes: a load balancer that sends each request to the next node and, when
 a node does not answer, to the one after it.
 """

@@ -1,5 +1,5 @@
 """The stack with `target: swarm` on a real three-node swarm (tests/swarm/cluster.py):
-the issue's five scenarios, and the figures the README quotes (printed)."""
+the issue's five scenarios, and the figures docs/swarm.md quotes (printed)."""
 
 import os
 import re
