@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from bench import cases, dataset, loadgen, machine, profile, report, servers
+from bench import cases, dataset, loadgen, machine, profile, report, sections, servers
 from bench.cases import APP, CASES, DATABASE, PGBENCH, SEED, Result
 from testing.postgres_server import PostgresServer, find_bindir
 
@@ -425,5 +425,5 @@ def write_results(args, load: loadgen.Load, run: Run, started: datetime.datetime
             profile.markdown(run.profile),
             "",
         ]
-    (args.out_dir / "results.md").write_text("\n".join(lines), encoding="utf-8")
+    sections.write_keeping(args.out_dir / "results.md", "\n".join(lines), sections.LIFECYCLE)
     print("\n".join(lines[lines.index("## Targets (issue #5)") :]))

@@ -57,7 +57,8 @@ class StackConfig:
     reader_container_name: str = "leitor-dados"
     reader_interval_seconds: int = 10
 
-    healthcheck_interval_seconds: int = 5
+    # Short: Docker 20.10 runs the first check one interval after the start (common.py).
+    healthcheck_interval_seconds: int = 1
     # 0 leaves it out: the provider refuses it on engines before Docker 25.
     healthcheck_start_interval_seconds: int = 0
     start_timeout_seconds: int = 120

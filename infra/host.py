@@ -12,7 +12,6 @@ from infra.common import (
     APP_STOP_GRACE_SECONDS,
     DB_PORT,
     DB_STOP_GRACE_SECONDS,
-    HEALTHCHECK_RETRIES,
     HEALTHCHECK_TIMEOUT_SECONDS,
     INIT_SQL,
     INITDB_SCRIPT,
@@ -30,6 +29,7 @@ from infra.common import (
     declare_volume,
     export,
     go_duration,
+    healthcheck_retries,
     reader_environment,
     url_outputs,
 )
@@ -57,7 +57,7 @@ def healthcheck(config: StackConfig, test: list[str]) -> docker.ContainerHealthc
         tests=["CMD", *test],
         interval=go_duration(config.healthcheck_interval_seconds),
         timeout=go_duration(HEALTHCHECK_TIMEOUT_SECONDS),
-        retries=HEALTHCHECK_RETRIES,
+        retries=healthcheck_retries(config.healthcheck_interval_seconds),
         start_period=go_duration(config.start_timeout_seconds),
         start_interval=go_duration(start_interval) if start_interval else None,
     )

@@ -27,7 +27,6 @@ from infra.common import (
     APP_PORT,
     APP_STOP_GRACE_SECONDS,
     DB_STOP_GRACE_SECONDS,
-    HEALTHCHECK_RETRIES,
     HEALTHCHECK_TIMEOUT_SECONDS,
     INIT_SQL,
     INITDB_SCRIPT,
@@ -45,6 +44,7 @@ from infra.common import (
     declare_volume,
     export,
     go_duration,
+    healthcheck_retries,
     reader_environment,
     url_outputs,
 )
@@ -94,7 +94,7 @@ def healthcheck(config: StackConfig, test: list[str]):
         tests=["CMD", *test],
         interval=short_duration(config.healthcheck_interval_seconds),
         timeout=short_duration(HEALTHCHECK_TIMEOUT_SECONDS),
-        retries=HEALTHCHECK_RETRIES,
+        retries=healthcheck_retries(config.healthcheck_interval_seconds),
         start_period=short_duration(config.start_timeout_seconds),
     )
 

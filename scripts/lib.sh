@@ -14,11 +14,22 @@
 
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
-stack_output() {  # KEY DEFAULT
-    local value=""
-    if command -v pulumi >/dev/null 2>&1; then
-        value="$(pulumi stack output --non-interactive ${STACK:+--stack "$STACK"} "$1" 2>/dev/null)" || value=""
-    fi
+# The stack's outputs as KEY=value lines, asked of Pulumi once per script (and not
+# at all when every name comes from the environment, as in the tests).
+load_outputs() {
+    [[ -z "${STACK_OUTPUTS_LOADED:-}" ]] || return 0
+    STACK_OUTPUTS_LOADED=1
+    STACK_OUTPUTS=""
+    command -v pulumi >/dev/null 2>&1 || return 0
+    STACK_OUTPUTS="$(pulumi stack output --json --non-interactive ${STACK:+--stack "$STACK"} 2>/dev/null \
+        | python3 -c 'import json, sys
+for key, value in json.load(sys.stdin).items():
+    print(f"{key}={value}")' 2>/dev/null)" || STACK_OUTPUTS=""
+}
+
+stack_output() {  # KEY DEFAULT; load_outputs first, in the calling shell
+    local value
+    value="$(sed -n "s/^$1=//p" <<<"${STACK_OUTPUTS:-}" | head -n 1)"
     printf '%s\n' "${value:-$2}"
 }
 
@@ -34,6 +45,7 @@ service_container() {  # SERVICE: its running task's container on this engine, i
 
 resolve_services() {
     # ${X-...}: a value already resolved, even empty (one host), is not asked for again.
+    [[ -n "${DB_SERVICE+set}${DB_CONTAINER:-}" ]] || load_outputs
     DB_SERVICE="${DB_SERVICE-$(stack_output dbService "")}"
     APP_SERVICE="${APP_SERVICE-$(stack_output appService "")}"
     READER_SERVICE="${READER_SERVICE-$(stack_output readerService "")}"
@@ -57,6 +69,8 @@ resolve_db() {
 }
 
 resolve_all() {
+    [[ -n "${APP_CONTAINER:-}" && -n "${READER_CONTAINER:-}" && -n "${VOLUME_NAME:-}" ]] \
+        || load_outputs
     resolve_services
     # On a swarm the database container is its task here, or none (resolve_db says so).
     [[ -n "$DB_SERVICE" ]] || DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"

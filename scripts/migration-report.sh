@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Run by `make up` after `pulumi up`, whatever its outcome: what the app's start
-# did to the schema (its "migrations:" log lines), and the backup it wrote before
-# migrating, copied from the database's volume to backups/ with how to restore it.
+# did to the schema in this up (its "migrations:" log lines since UP_STARTED,
+# seconds since the epoch, which make up sets; without it, the app container's
+# whole log), and the backup it wrote before migrating, copied from the
+# database's volume to backups/ with how to restore it.
 #
 # The app writes that backup inside the database container (app/desafio2/backups.py),
 # in <data directory>/backups: a file not yet in backups/ is copied here, readable
-# by its owner only, never half-written. Prints nothing when there is nothing to say.
+# by its owner only, never half-written.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -14,17 +16,24 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BACKUP_DIR="${BACKUP_DIR:-backups}"
 resolve_all
 running() { [[ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" == true ]]; }
+since=()
+[[ -z "${UP_STARTED:-}" ]] || since=(--since "$UP_STARTED")
 
-# Every start of the container (on a swarm: of every app task), each line once:
-# Docker starting again an app whose migration failed repeats the same lines, and
-# the latest start may not have got as far as its outcome yet.
+# Each line once: Docker starting again an app whose migration failed repeats the
+# same lines, and the latest start may not have got as far as its outcome yet.
 if [[ -n "$APP_SERVICE" ]]; then
-    docker service logs --raw "$APP_SERVICE" 2>&1 | grep '^migrations: ' | awk '!seen[$0]++' || true
+    lines="$(docker service logs --raw "${since[@]}" "$APP_SERVICE" 2>&1 | grep '^migrations: ' || true)"
     restart_app="docker service update --force $APP_SERVICE"
 elif docker inspect "$APP_CONTAINER" >/dev/null 2>&1; then
-    docker logs "$APP_CONTAINER" 2>&1 | grep '^migrations: ' | awk '!seen[$0]++' || true
+    lines="$(docker logs "${since[@]}" "$APP_CONTAINER" 2>&1 | grep '^migrations: ' || true)"
 fi
 restart_app="${restart_app:-docker restart $APP_CONTAINER}"
+if [[ -n "${lines:-}" ]]; then
+    awk '!seen[$0]++' <<<"$lines"
+else
+    printf 'migrations: nothing migrated in this up (%s logged no migration line since it began)\n' \
+        "${APP_SERVICE:-$APP_CONTAINER}"
+fi
 
 # One host: no database container running, nothing to copy. A swarm's database
 # task must be on this engine (make up checked its label): resolve_db says if not.

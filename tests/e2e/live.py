@@ -15,6 +15,7 @@ import io
 import os
 import re
 import secrets
+import subprocess
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -47,10 +48,8 @@ ISOLATED_FIELDS = (
     "reader_container_name",
     "app_image_name",
 )
-# The engine here predates health checks' start interval (API 1.44): with the
-# default 5 s interval every start would wait 5 s per container. The reader
-# reads every second so that its log has something to show at once.
-FAST_SETTINGS = {"healthcheckIntervalSeconds": 1, "readerIntervalSeconds": 1}
+# The reader reads every second so that its log has something to show at once.
+FAST_SETTINGS = {"readerIntervalSeconds": 1}
 
 
 # -- the engine ------------------------------------------------------------------
@@ -275,8 +274,9 @@ class LiveStack:
         return self.run
 
     def destroy(self) -> None:
-        """`pulumi destroy`: the volume stays unless retainVolume is false."""
-        self.harness.destroy()
+        """`make down` (`pulumi destroy --refresh=false`): the volume stays unless
+        retainVolume is false."""
+        self.harness.destroy(refresh=False)
         self.run = None
 
     def replace(self, *roles: str) -> ProgramRun:
@@ -378,6 +378,35 @@ class LiveStack:
         names += [n.name for n in self.docker.networks.list(names=[self.prefix])]
         names += [v.name for v in self.docker.volumes.list(filters={"name": self.prefix})]
         return sorted(n for n in names if n.startswith(self.prefix))
+
+    def script_env(self, **extra: str) -> dict[str, str]:
+        """The environment in which scripts/ (make status, psql, backup, the verdict...)
+        act on this stack alone: every name given, so that they never ask Pulumi for a
+        stack's outputs, and no service names (one host)."""
+        return {
+            **os.environ,
+            "STACK": f"{self.prefix}not-a-pulumi-stack",
+            "DB_CONTAINER": self.container_name("db"),
+            "APP_CONTAINER": self.container_name("app"),
+            "READER_CONTAINER": self.container_name("reader"),
+            "VOLUME_NAME": self.config.volume_name,
+            "DB_SERVICE": "",
+            "APP_SERVICE": "",
+            "READER_SERVICE": "",
+            **extra,
+        }
+
+    def run_script(self, name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+        """scripts/<name> on this stack, its output as text."""
+        return subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / name), *args],
+            cwd=PROJECT_ROOT,
+            env=self.script_env(**env),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
 
     def psql(self, sql: str) -> str:
         """Run SQL in the database container with psql; returns its unaligned output."""

@@ -21,15 +21,10 @@ NOVOS = [
 
 
 def make(stack, *args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DB_CONTAINER": stack.container_name("db"),
-        "BACKUP_DIR": str(tmp_path / "backups"),
-    }
     return subprocess.run(
         ["make", "--no-print-directory", *args],
         cwd=REPO_ROOT,
-        env=env,
+        env=stack.script_env(BACKUP_DIR=str(tmp_path / "backups")),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -112,7 +107,7 @@ def test_restore_without_yes_needs_a_confirmation(live_stack, tmp_path, answer):
     live_stack.wait_for("/status")
     dump, _ = backup(live_stack, tmp_path)
     before = snapshot(live_stack)
-    env = {**os.environ, "DB_CONTAINER": live_stack.container_name("db")}
+    env = live_stack.script_env()
     command = [str(REPO_ROOT / "scripts" / "restore.sh"), str(dump)]
     if answer is None:
         # No terminal to ask on: refused, and told how to confirm.

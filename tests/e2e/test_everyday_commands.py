@@ -14,21 +14,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TAIL = 5
 
 
-def stack_env(stack) -> dict:
-    return {
-        **os.environ,
-        "DB_CONTAINER": stack.container_name("db"),
-        "APP_CONTAINER": stack.container_name("app"),
-        "READER_CONTAINER": stack.container_name("reader"),
-        "VOLUME_NAME": stack.config.volume_name,
-    }
-
-
 def make(stack, target: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
         ["make", "--no-print-directory", target],
         cwd=REPO_ROOT,
-        env=stack_env(stack),
+        env=stack.script_env(),
         input=stdin,
         capture_output=True,
         text=True,
@@ -50,7 +40,7 @@ def test_status_shows_each_container_running_and_healthy(live_stack):
 
 
 def test_status_fails_when_a_container_is_missing(live_stack):
-    env = {**stack_env(live_stack), "READER_CONTAINER": f"{live_stack.prefix}nao-existe"}
+    env = live_stack.script_env(READER_CONTAINER=f"{live_stack.prefix}nao-existe")
     result = subprocess.run(
         ["make", "--no-print-directory", "status"],
         cwd=REPO_ROOT,
@@ -77,7 +67,7 @@ def test_logs_follows_all_three_containers_with_their_names(live_stack):
     process = subprocess.Popen(
         ["make", "--no-print-directory", "logs"],
         cwd=REPO_ROOT,
-        env={**stack_env(live_stack), "TAIL": str(TAIL)},
+        env=live_stack.script_env(TAIL=str(TAIL)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -77,28 +77,23 @@ def test_the_minimum_cli_is_the_pinned_sdk(tmp_path):
 
 
 def preflight_on_a_swarm(tmp_path: Path, label: str, **env: str) -> subprocess.CompletedProcess:
-    """scripts/preflight.sh for a stack whose config says `target: swarm` and names
-    `label` as its database node's label, through a stand-in of the Pulumi CLI that
-    answers only what preflight asks."""
+    """scripts/preflight.sh for a stack whose config file says `target: swarm` and names
+    `label` as its database node's label, with a stand-in of the Pulumi CLI that
+    answers its version only."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(parents=True)
     for tool in TOOLS:
         (bin_dir / tool).symlink_to(shutil.which(tool))
     pulumi = bin_dir / "pulumi"
-    pulumi.write_text(
-        "#!/bin/bash\n"
-        'case "$1 $2 $3" in\n'
-        '    "version  ") echo v3.272.0 ;;\n'
-        '    "config get target") echo swarm ;;\n'
-        f'    "config get dbNodeLabel") echo {label} ;;\n'
-        "    *) exit 1 ;;\n"
-        "esac\n",
-        encoding="utf-8",
-    )
+    pulumi.write_text('#!/bin/bash\n[[ "$*" == version ]] && echo v3.272.0\n', encoding="utf-8")
     pulumi.chmod(0o755)
+    stack_file = tmp_path / "Pulumi.preflight.yaml"
+    stack_file.write_text(
+        f"config:\n  desafio2:target: swarm\n  desafio2:dbNodeLabel: {label}\n", encoding="utf-8"
+    )
     return subprocess.run(
         [str(PROJECT_ROOT / "scripts" / "preflight.sh")],
-        env={"PATH": str(bin_dir), "HOME": str(tmp_path), **env},
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path), "STACK_FILE": str(stack_file), **env},
         capture_output=True,
         text=True,
         timeout=60,

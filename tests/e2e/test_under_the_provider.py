@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.harness import HarnessError, project_refreshes
 from tests.e2e.live import ROLES
+from tests.support.project import PROJECT_ROOT, app_with_a_new_step, containers_running
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +118,18 @@ def test_up_starts_a_stopped_container_and_replaces_one_whose_ports_read_back_em
     assert stack.container("reader").id == reader_id
     assert stack.container("app").id != app_id
     stack.wait_for("/status")
+
+
+def test_a_build_with_a_step_not_in_cache_leaves_no_container_behind(make_stack, tmp_path):
+    stack = make_stack()
+    changed, word = app_with_a_new_step(tmp_path)
+    try:
+        stack.harness.build_from(changed)
+        stack.up()
+    finally:
+        stack.harness.build_from(PROJECT_ROOT)
+    assert (stack.harness.steps["app-image"], stack.harness.steps["app-flask"]) == (
+        "update",
+        "replace",
+    )
+    assert containers_running(stack.docker, word) == []

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from infra.common import INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
 from tests.e2e.harness.schema import CONTAINER
 from tests.program.conftest import PASSWORD, env_of
@@ -174,6 +176,8 @@ def test_app_has_a_health_check_of_its_own(declared):
     assert declared.resources["app-flask"].inputs["healthcheck"]["tests"] == [
         "CMD",
         "python",
+        "-I",
+        "-S",
         "healthcheck.py",
     ]
 
@@ -221,10 +225,19 @@ def test_every_container_logs_to_the_rotating_local_driver_without_options(decla
 def test_health_check_durations_are_written_as_the_provider_reads_them_back(declared):
     healthcheck = declared.resources["db-postgres"].inputs["healthcheck"]
     assert (healthcheck["interval"], healthcheck["startPeriod"], healthcheck["timeout"]) == (
-        "5s",
+        "1s",
         "2m0s",
         "3s",
     )
+
+
+@pytest.mark.parametrize(("interval", "retries"), [(1, 25), (2, 13), (5, 5)])
+def test_a_container_is_unhealthy_after_the_same_25_s_of_failures_whatever_the_interval(
+    interval, retries
+):
+    run = run_program({"dbPassword": PASSWORD, "healthcheckIntervalSeconds": interval})
+    checks = [run.resources[n].inputs["healthcheck"] for n in ("db-postgres", "app-flask")]
+    assert [(c["interval"], c["retries"]) for c in checks] == [(f"{interval}s", retries)] * 2
 
 
 def test_no_health_check_has_a_start_interval_by_default_so_docker_20_10_works(declared):
@@ -248,8 +261,8 @@ def test_volume_labels_read_back_from_docker_never_replace_it(declared):
     assert "labels" in declared.resources["dados-postgres"].options.ignore_changes
 
 
-def test_the_image_builder_is_chosen_explicitly(declared):
-    assert declared.resources["app-image"].inputs["build"]["builderVersion"] == "BuilderV1"
+def test_the_image_is_built_by_buildkit_which_leaves_no_build_container(declared):
+    assert declared.resources["app-image"].inputs["build"]["builderVersion"] == "BuilderBuildKit"
 
 
 def test_no_input_holds_a_machine_specific_path(declared):

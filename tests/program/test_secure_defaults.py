@@ -96,9 +96,8 @@ esac
 """
 
 
-def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
-    # What ends in Pulumi.<stack>.yaml is what `config set` was told: --secret
-    # (encrypted there) and the value on stdin, never on a command line.
+def make_stack(tmp_path: Path, stack: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """`make stack` with the stand-in CLI; returns the run and the file of its calls."""
     bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
     bin_dir.mkdir()
     (bin_dir / "pulumi").write_text(STANDIN_PULUMI)
@@ -106,12 +105,11 @@ def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
     venv = Path(sys.prefix)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
     env.update(PATH=f"{bin_dir}:{env['PATH']}", PULUMI_CALLS=str(calls))
-    passphrase = tmp_path / "passphrase"
     # -o: the venv is the one running these tests; make must not reinstall it. The
     # prerequisites' check (an engine, a real CLI) is tested in tests/e2e/test_make_up_checks.py.
     command = ["make", "--no-print-directory", "-o", f"{venv}/.installed", "-o", "preflight"]
     command += ["stack"]
-    command += [f"VENV={venv}", f"PASSPHRASE_FILE={passphrase}", "STACK=secure-defaults-test"]
+    command += [f"VENV={venv}", f"PASSPHRASE_FILE={tmp_path / 'passphrase'}", f"STACK={stack}"]
     made = subprocess.run(
         command,
         cwd=ROOT,
@@ -120,7 +118,15 @@ def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
         text=True,
         timeout=120,
     )
+    return made, calls
+
+
+def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
+    # What ends in Pulumi.<stack>.yaml is what `config set` was told: --secret
+    # (encrypted there) and the value on stdin, never on a command line.
+    made, calls = make_stack(tmp_path, "secure-defaults-test")
     assert made.returncode == 0, made.stdout + made.stderr
+    passphrase = tmp_path / "passphrase"
 
     lines = calls.read_text().splitlines()
     sets = [line for line in lines if "config set" in line]
@@ -131,3 +137,15 @@ def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
     assert password not in made.stdout + made.stderr
     assert password not in passphrase.read_text()
     assert passphrase.stat().st_mode & 0o777 == 0o600
+
+
+def test_once_the_stack_file_holds_the_password_make_asks_pulumi_nothing(tmp_path):
+    # Each CLI call costs a fraction of a second of every `make up`.
+    stack = f"fast-path-{tmp_path.name[-8:].lower()}"
+    stack_file = ROOT / f"Pulumi.{stack}.yaml"
+    stack_file.write_text("config:\n  desafio2:dbPassword:\n    secure: v1:abc\n")
+    try:
+        made, calls = make_stack(tmp_path, stack)
+    finally:
+        stack_file.unlink()
+    assert (made.returncode, calls.exists()) == (0, False), made.stdout + made.stderr

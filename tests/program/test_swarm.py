@@ -116,7 +116,7 @@ def test_app_runs_at_most_one_task_a_node(declared_on_swarm):
 
 def test_app_has_a_health_check_of_its_own(declared_on_swarm):
     tests = spec(declared_on_swarm, "app-flask")["healthcheck"]["tests"]
-    assert tests == ["CMD", "python", "healthcheck.py"]
+    assert tests == ["CMD", "python", "-I", "-S", "healthcheck.py"]
 
 
 def test_app_update_starts_the_new_task_first_and_rolls_back_on_failure(declared_on_swarm):

@@ -14,6 +14,7 @@ import pytest
 from infra.config import StackConfig
 from tests.e2e.harness import (
     CONTAINER,
+    IMAGE,
     NETWORK,
     REMOTE_IMAGE,
     VOLUME,
@@ -23,6 +24,7 @@ from tests.e2e.harness import (
 )
 from tests.e2e.live import sweep
 from tests.support.program import Declared
+from tests.support.project import app_with_a_new_step, containers_running
 
 pytestmark = pytest.mark.e2e
 
@@ -129,7 +131,7 @@ def test_wait_gives_up_at_wait_timeout_with_the_containers_health_log(harness):
         wait=True,
         waitTimeout=3,
     )
-    with pytest.raises(HarnessError, match=r"(?s)failed to be in healthy state.*not ready"):
+    with pytest.raises(HarnessError, match=r"container failed to be in healthy state$"):
         harness.provision(declared)
     # Created before it failed, so it is in the state for destroy to remove.
     assert [r.name for r in harness.resources if r.type == CONTAINER] == ["sleeper"]
@@ -138,3 +140,21 @@ def test_wait_gives_up_at_wait_timeout_with_the_containers_health_log(harness):
 def test_wait_without_a_health_check_is_the_providers_error(harness):
     with pytest.raises(HarnessError, match="does not have a healthcheck defined"):
         harness.provision(sleeper(harness, wait=True))
+
+
+@pytest.mark.parametrize(("builder", "left"), [("BuilderV1", True), ("BuilderBuildKit", False)])
+def test_a_build_leaves_the_containers_its_builder_leaves(
+    harness, docker_engine, tmp_path, builder, left
+):
+    # The classic builder keeps each step's container, since the provider sends rm=0:
+    # a test would see it. BuildKit's steps are no containers of the engine.
+    changed, word = app_with_a_new_step(tmp_path)
+    harness.build_from(changed)
+    build = {"context": "app", "dockerfile": "app/Dockerfile", "builderVersion": builder}
+    tag = f"{harness.prefix}build:1"
+    harness.provision(declare(IMAGE, "image", {"imageName": tag, "skipPush": True, "build": build}))
+    leftovers = containers_running(docker_engine, word)
+    for container in leftovers:
+        docker_engine.api.remove_container(container, force=True)
+    docker_engine.images.remove(tag, noprune=True)
+    assert bool(leftovers) is left

@@ -178,12 +178,14 @@ class DockerHarness:
             self._delete_all(gone)
             return run
 
-    def destroy(self) -> None:
-        """`pulumi destroy`, refreshing first when Pulumi.yaml says so: what is already
-        gone from Docker is only dropped from the state."""
+    def destroy(self, *, refresh: bool | None = None) -> None:
+        """`pulumi destroy`, refreshing first when Pulumi.yaml says so (`refresh`
+        overrides it, like `--refresh=false`): what is already gone from Docker is
+        then only dropped from the state. Without a refresh the provider's Delete of
+        something already gone succeeds (container_funcs.go:1100-1126, network_funcs.go:212)."""
         self.steps = {}
         self._delete_pending()
-        if project_refreshes(self.project_root):
+        if project_refreshes(self.project_root) if refresh is None else refresh:
             for realized in self.resources:
                 if self._handlers[realized.type].read(realized) is None:
                     self._step("refresh-gone", realized.type, realized.name)
@@ -261,7 +263,11 @@ class DockerHarness:
                 if autonamed:
                     news["name"] = _autoname(declared.name)
             else:
-                old.outputs = fresh
+                # A refresh replaces the state's initialization errors with those the
+                # provider's Read reports (pulumi/pulumi pkg/resource/deploy/step.go,
+                # RefreshStep.Apply: `s.new.InitErrors = initErrors`), and a container's
+                # Read reports none: a create that failed its health wait is then `same`.
+                old.outputs, old.failed = fresh, False
 
         if old is None:
             return self._create(declared, handler, news, options, step="create")
@@ -300,9 +306,10 @@ class DockerHarness:
             return result
 
         if changed or old.failed:
-            # A resource whose creation reported an error keeps its initialization
-            # error in the state, and the next up updates it (options docs,
-            # replaceOnChanges: "initialization errors ... require ... update").
+            # Without a refresh, a resource whose creation reported an error keeps its
+            # initialization errors, and the step generator plans an update for them
+            # (pulumi/pulumi pkg/resource/deploy/step_generator.go, hasInitErrors
+            # passed to applyReplaceOnChanges).
             # What the program ignores keeps its value in the state: the bridge
             # drops those paths from the plan (pulumi-terraform-bridge v3.136.0 and
             # after, pulumi-docker pins v3.137.0: pkg/tfbridge/diff.go:272-330,
@@ -328,7 +335,13 @@ class DockerHarness:
 
         def record(resource_id: str, outputs: dict) -> None:
             # In the state from here on: a failure after this leaves something to destroy.
-            realized.id, realized.outputs, realized.failed = resource_id, outputs, True
+            # What a Create that returns an error leaves is its planned state, the schema's
+            # defaults included, not a read-back (funcs.go:614 returns before the Read).
+            defaults = {
+                k: r.default for k, r in RULES[declared.type].items() if r.default is not None
+            }
+            realized.id, realized.failed = resource_id, True
+            realized.outputs = {**defaults, **outputs}
             self._record(realized)
 
         resource_id, outputs = handler.create(news, record)

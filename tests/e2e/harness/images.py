@@ -5,7 +5,10 @@ internal/provider/resource_docker_image_funcs.go) and docker.Image
 import contextlib
 import fnmatch
 import hashlib
+import io
 import os
+import platform
+import tarfile
 from pathlib import Path
 
 import docker
@@ -15,6 +18,12 @@ from docker.utils import parse_repository_tag
 from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
 from tests.e2e.harness.inputs import Inputs
 
+# image.go:698-716: what builderVersion becomes in ImageBuildOptions.Version.
+BUILDER_VERSIONS = {"BuilderV1": "1", "BuilderBuildKit": "2"}
+# provider.go:211-214: "linux/" and the architecture the provider was built for.
+HOST_PLATFORM = "linux/" + {"x86_64": "amd64", "aarch64": "arm64"}.get(
+    platform.machine(), platform.machine()
+)
 STANDINS_HINT = "without a registry, build the stand-ins: bash .ci/images/build-standins.sh"
 
 
@@ -81,9 +90,9 @@ def repo_digest(name: str, digests: list[str]) -> str:
 
 
 class ImageHandler:
-    """A build with the classic builder (the Docker SDK for Python drives no other, and
-    the program says so explicitly), kept local (skipPush) or pushed to the registry
-    its name starts with."""
+    """A build as the provider asks Docker for one (image.go:202-240): BuildKit or the
+    classic builder, with the query moby's client makes of those options, kept
+    local (skipPush) or pushed to the registry its name starts with."""
 
     def __init__(self, client: docker.DockerClient, project_root: Path):
         self.client = client
@@ -98,11 +107,11 @@ class ImageHandler:
         context = build.get("context", ".")
         dockerfile = build.get("dockerfile", str(Path(context) / "Dockerfile"))
         builder = build.get("builderVersion")
-        if builder != "BuilderV1":
-            # provider/image.go:50 and :698: unset means BuildKit.
+        if builder not in BUILDER_VERSIONS:
+            # image.go:698-716: unset is BuildKit; anything else is refused.
             raise UnsupportedDeclaration(
                 f"{inputs.where}: builderVersion {builder or 'unset (BuildKit)'}: the harness "
-                "builds with the classic builder only (BuilderV1)"
+                f"builds with what the program names, one of {sorted(BUILDER_VERSIONS)}"
             )
         build.done()
         news = {
@@ -112,6 +121,8 @@ class ImageHandler:
                 "context": context,
                 "dockerfile": dockerfile,
                 "builderVersion": builder,
+                # provider.go:211-237: Check sets the platform to the host's when unset.
+                "platform": HOST_PLATFORM,
                 # provider.go:202: Check adds the hash of the context to the inputs,
                 # so a change to any file that reaches the build is a change.
                 "contextDigest": context_digest(
@@ -136,26 +147,53 @@ class ImageHandler:
                     "fully qualified."
                 )
         build = news["build"]
-        context = self.project_root / build["context"]
-        try:
-            image, _ = self.client.images.build(
-                path=str(context),
-                dockerfile=os.path.relpath(self.project_root / build["dockerfile"], context),
-                tag=news["imageName"],
-                rm=True,
-            )
-        except docker.errors.BuildError as error:
-            tail = "".join(
-                str(line.get("stream", line.get("error", ""))) for line in error.build_log
-            )
-            raise HarnessError(
-                f"docker build of {context} failed: {error}\n{tail[-3000:]}"
-            ) from None
+        image_id = self._build(news["imageName"], build)
         outputs = {**news, "baseImageName": news["imageName"]}
         if news["skipPush"]:
             # image.go:287-294: with skipPush, repoDigest is the local image ID.
-            return news["imageName"], {**outputs, "repoDigest": image.id}
+            return news["imageName"], {**outputs, "repoDigest": image_id}
         return news["imageName"], {**outputs, "repoDigest": self._push(news["imageName"])}
+
+    def _build(self, name: str, build: dict) -> str:
+        """POST /build with the query moby's client makes of the provider's options
+        (client/image_build.go:47-180): the tag, the Dockerfile, the platform, the
+        builder's version, and rm=0, since the provider never sets Remove. The
+        provider also opens a BuildKit session, for registry credentials only: the
+        images here need none. Returns the built image's ID."""
+        context = self.project_root / build["context"]
+        query = {
+            "t": name,
+            "dockerfile": os.path.relpath(self.project_root / build["dockerfile"], context),
+            "rm": "0",
+            "platform": build["platform"],
+            "version": BUILDER_VERSIONS[build["builderVersion"]],
+        }
+        api = self.client.api
+        response = api._post(  # the SDK's build() cannot ask for BuildKit
+            api._url("/build"),
+            params=query,
+            data=_context_tar(context, self.project_root / build["dockerfile"]),
+            headers={"Content-Type": "application/x-tar"},
+            stream=True,
+            timeout=None,
+        )
+        api._raise_for_status(response)
+        log, image_id = [], None
+        for line in api._stream_helper(response, decode=True):
+            if "error" in line:
+                raise HarnessError(
+                    f"docker build of {context} failed: {line['error']}\n{''.join(log)[-3000:]}"
+                )
+            log.append(str(line.get("stream", "")))
+            # BuildKit reports the image as moby.image.id, the classic builder as aux.ID.
+            aux = line.get("aux")
+            if isinstance(aux, dict) and aux.get("ID"):
+                image_id = aux["ID"]
+        if image_id is None:
+            raise HarnessError(
+                f"docker build of {context} reported no image: {''.join(log)[-3000:]}"
+            )
+        return image_id
 
     def _push(self, name: str) -> str:
         """image.go:302-353: push the name as built, with the credentials of the host's
@@ -183,6 +221,31 @@ class ImageHandler:
 
     def delete(self, realized) -> None:
         """provider.go:490: Delete removes nothing; the tag stays in the engine."""
+
+
+def _context_tar(context: Path, dockerfile: Path) -> bytes:
+    """The build context as the provider sends it (image.go:124-165): a tar of the
+    context directory, owned by root, without what .dockerignore excludes but
+    with the Dockerfile and .dockerignore, which the daemon reads."""
+    keep = {dockerfile.relative_to(context).as_posix(), ".dockerignore"}
+    patterns = _ignore_patterns(context, dockerfile)
+
+    def as_root(member: tarfile.TarInfo) -> tarfile.TarInfo:
+        member.uid = member.gid = 0
+        member.uname = member.gname = ""
+        member.mtime = int(member.mtime)
+        return member
+
+    buffer = io.BytesIO()
+    # GNU headers, not Python's default PAX ones: BuildKit on Docker 20.10 takes an
+    # upload that starts with a PAX header for a Dockerfile, not for a context.
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for path in sorted(context.rglob("*")):
+            relative = path.relative_to(context).as_posix()
+            if path.is_dir() or (relative not in keep and _ignored(relative, patterns)):
+                continue
+            tar.add(path, arcname=relative, recursive=False, filter=as_root)
+    return buffer.getvalue()
 
 
 def context_digest(context: Path, dockerfile: Path) -> str:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run by `make up` after `pulumi up`, whatever its outcome: what this up did to the
+# schema (migration-report.sh), then the verdict on every part of the stack
+# (verdict.py), which gives the parts still starting VERDICT_WAIT_SECONDS (60) to
+# settle. Exits 1 when a part is not running and healthy, so that an up never
+# reports success while a container is not: Pulumi waits for health only when it
+# creates a container.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+resolve_all
+export DB_CONTAINER APP_CONTAINER READER_CONTAINER VOLUME_NAME DB_SERVICE APP_SERVICE READER_SERVICE
+"$here/migration-report.sh" || true
+printf '\n'
+python3 "$here/verdict.py" --wait "${VERDICT_WAIT_SECONDS:-60}"

@@ -1,0 +1,135 @@
+"""The verdict that ends every `make up` (scripts/verdict.py, run by scripts/after-up.sh):
+every container with its state and health and, for each that is not running and
+healthy, its last log lines and the likely cause; a failure means make up fails.
+
+The stacks here are realized by the harness, which follows the engine on what an
+up does after a failed create (after the refresh make up asks for, the failed
+container is `same`): so an up after a failed one is judged by the verdict, not by
+Pulumi's word.
+"""
+
+import time
+
+import pytest
+
+from tests.e2e.harness import HarnessError
+from tests.e2e.live import wait_until
+
+pytestmark = pytest.mark.e2e
+
+# Short, so that a database that cannot start fails the up soon.
+START_TIMEOUT = 15
+FAILED_TO_BE_HEALTHY = r"container failed to be in healthy state$"  # the provider's words, alone
+
+
+def verdict(stack, wait: float = 0):
+    return stack.run_script("verdict.py", "--wait", str(wait))
+
+
+def section(output: str, name: str) -> str:
+    """What the verdict says of one container, below its table."""
+    return output.split(f"\n{name}: ", 1)[1].split("\n\n", 1)[0]
+
+
+def test_on_a_stack_that_is_up_every_container_is_running_and_healthy(live_stack):
+    result = verdict(live_stack, wait=60)
+    assert (result.returncode, result.stdout.splitlines()[0]) == (
+        0,
+        "Verdict: all 3 containers running and healthy",
+    ), result.stdout + result.stderr
+    rows = {line.split()[0]: line.split()[1:3] for line in result.stdout.splitlines()[2:5]}
+    assert rows == {
+        live_stack.container_name("db"): ["running", "healthy"],
+        live_stack.container_name("app"): ["running", "healthy"],
+        live_stack.container_name("reader"): ["running", "-"],
+    }
+
+
+def test_a_stopped_and_an_unhealthy_container_are_named_with_their_logs_and_causes(make_stack):
+    stack = make_stack()
+    stack.container("db").stop()
+    wait_until(lambda: stack.health("app") == "unhealthy", 90, "the app to turn unhealthy")
+    result = verdict(stack)
+    db, app = stack.container_name("db"), stack.container_name("app")
+    assert (result.returncode, result.stdout.splitlines()[0]) == (
+        1,
+        "Verdict: 2 of 3 containers not running and healthy",
+    ), result.stdout
+    assert section(result.stdout, db).splitlines()[:2] == [
+        "exited, exit code 0",
+        "  likely cause: it was stopped (docker stop) and Docker leaves it so: "
+        "make up starts it again",
+    ]
+    assert "database system is shut down" in section(result.stdout, db)
+    assert section(result.stdout, app).splitlines()[:2] == [
+        "running, unhealthy",
+        f"  likely cause: it needs {db}, which is not running and healthy (see it here)",
+    ]
+
+
+def unusable_volume(stack) -> None:
+    """The stack's volume holding a data directory of a PostgreSQL this one cannot run."""
+    stack.docker.containers.run(
+        stack.config.reader_image,
+        ["sh", "-c", "echo 99 > /data/PG_VERSION && touch /data/postgresql.conf"],
+        entrypoint=[],
+        user="root",
+        volumes={stack.config.volume_name: {"bind": "/data", "mode": "rw"}},
+        remove=True,
+    )
+
+
+def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_stack):
+    stack = make_stack(up=False, startTimeoutSeconds=START_TIMEOUT)
+    stack.docker.volumes.create(stack.config.volume_name)
+    unusable_volume(stack)
+    db, app = stack.container_name("db"), stack.container_name("app")
+
+    with pytest.raises(HarnessError, match=FAILED_TO_BE_HEALTHY):
+        stack.up()
+    first = verdict(stack, wait=30)
+    assert first.returncode == 1, first.stdout
+    assert "database files are incompatible with server" in section(first.stdout, db)
+    assert "another major version of PostgreSQL" in section(first.stdout, db)
+    assert section(first.stdout, app).startswith("does not exist\n")
+
+    # After the refresh, the failed database is the same resource: the up goes on to
+    # the app, which cannot start, and the verdict still names the database.
+    with pytest.raises(HarnessError, match=FAILED_TO_BE_HEALTHY):
+        stack.up()
+    assert stack.harness.steps["db-postgres"] == "same"
+    second = verdict(stack, wait=30)
+    assert second.returncode == 1, second.stdout
+    assert "database files are incompatible with server" in section(second.stdout, db)
+    assert f"it needs {db}" in section(second.stdout, app)
+
+    # Moved to a good volume, the next up succeeds.
+    stack.destroy()
+    stack.docker.volumes.get(stack.config.volume_name).remove()
+    stack.up()
+    assert verdict(stack, wait=60).returncode == 0
+
+
+def test_without_a_refresh_an_up_updates_a_container_whose_create_failed(make_stack):
+    stack = make_stack(up=False, startTimeoutSeconds=START_TIMEOUT)
+    stack.docker.volumes.create(stack.config.volume_name)
+    unusable_volume(stack)
+    with pytest.raises(HarnessError):
+        stack.up()
+    with pytest.raises(HarnessError):
+        stack.up(refresh=False)
+    assert stack.harness.steps["db-postgres"] == "update"
+
+
+def test_the_migration_report_of_a_no_change_up_says_that_nothing_was_migrated(make_stack):
+    started = time.time()
+    stack = make_stack()
+    first = stack.run_script("migration-report.sh", UP_STARTED=f"{started:.3f}")
+    again = time.time()
+    stack.up()
+    second = stack.run_script("migration-report.sh", UP_STARTED=f"{again:.3f}")
+    assert "migrations: applied 0001_esquema_original" in first.stdout, first.stdout
+    assert second.stdout.splitlines() == [
+        f"migrations: nothing migrated in this up ({stack.container_name('app')} logged no "
+        "migration line since it began)"
+    ]
