@@ -3,8 +3,10 @@
 #
 # Which containers to talk to, first match wins:
 #   1. the environment: DB_CONTAINER, APP_CONTAINER, READER_CONTAINER, VOLUME_NAME
-#   2. the stack's outputs, when the Pulumi CLI can read them (STACK selects one)
-#   3. the program's defaults (infra/config.py)
+#   2. the stack's config file, Pulumi.<STACK>.yaml, with the program's defaults
+#      (scripts/stack_names.py); without that file, the stack's outputs, when the
+#      Pulumi CLI can read them (STACK selects one)
+#   3. the program's defaults
 # On a swarm (target swarm: the outputs, or DB_SERVICE, APP_SERVICE and
 # READER_SERVICE, name services), the database container is its service's
 # running task on the engine the docker CLI talks to: the database's node.
@@ -14,22 +16,36 @@
 
 die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
-# The stack's outputs as KEY=value lines, asked of Pulumi once per script (and not
-# at all when every name comes from the environment, as in the tests).
-load_outputs() {
-    [[ -z "${STACK_OUTPUTS_LOADED:-}" ]] || return 0
-    STACK_OUTPUTS_LOADED=1
-    STACK_OUTPUTS=""
-    command -v pulumi >/dev/null 2>&1 || return 0
-    STACK_OUTPUTS="$(pulumi stack output --json --non-interactive ${STACK:+--stack "$STACK"} 2>/dev/null \
-        | python3 -c 'import json, sys
-for key, value in json.load(sys.stdin).items():
-    print(f"{key}={value}")' 2>/dev/null)" || STACK_OUTPUTS=""
+LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# What the stack names in Docker, as KEY=value lines keyed as its outputs
+# (dbContainer=...), read once per script, and not at all when every name comes
+# from the environment (as in the tests): from the stack's config file when it is
+# here (scripts/stack_names.py: what the last make up set out to make, even if it
+# failed before exporting outputs), else from `pulumi stack output`.
+load_names() {
+    [[ -z "${STACK_NAMES_LOADED:-}" ]] || return 0
+    STACK_NAMES_LOADED=1
+    STACK_NAMES=""
+    local stack_file="${STACK_FILE:-$LIB_DIR/../Pulumi.${STACK:-dev}.yaml}"
+    if [[ -f "$stack_file" ]]; then
+        STACK_NAMES="$(python3 "$LIB_DIR/stack_names.py" "$stack_file" 2>/dev/null)" || STACK_NAMES=""
+    fi
+    if [[ -z "$STACK_NAMES" ]] && command -v pulumi >/dev/null 2>&1; then
+        STACK_NAMES="$(stack_outputs)"
+    fi
 }
 
-stack_output() {  # KEY DEFAULT; load_outputs first, in the calling shell
+stack_outputs() {  # the stack's outputs as KEY=value lines (empty when Pulumi cannot say)
+    pulumi stack output --json --non-interactive ${STACK:+--stack "$STACK"} 2>/dev/null \
+        | python3 -c 'import json, sys
+for key, value in json.load(sys.stdin).items():
+    print(f"{key}={value}")' 2>/dev/null || true
+}
+
+stack_output() {  # KEY DEFAULT; load_names first, in the calling shell
     local value
-    value="$(sed -n "s/^$1=//p" <<<"${STACK_OUTPUTS:-}" | head -n 1)"
+    value="$(sed -n "s/^$1=//p" <<<"${STACK_NAMES:-}" | head -n 1)"
     printf '%s\n' "${value:-$2}"
 }
 
@@ -45,7 +61,7 @@ service_container() {  # SERVICE: its running task's container on this engine, i
 
 resolve_services() {
     # ${X-...}: a value already resolved, even empty (one host), is not asked for again.
-    [[ -n "${DB_SERVICE+set}${DB_CONTAINER:-}" ]] || load_outputs
+    [[ -n "${DB_SERVICE+set}${DB_CONTAINER:-}" ]] || load_names
     DB_SERVICE="${DB_SERVICE-$(stack_output dbService "")}"
     APP_SERVICE="${APP_SERVICE-$(stack_output appService "")}"
     READER_SERVICE="${READER_SERVICE-$(stack_output readerService "")}"
@@ -60,7 +76,7 @@ resolve_db() {
     [[ -z "$DB_SERVICE" || -n "$DB_CONTAINER" ]] \
         || die "no running task of the database service '$DB_SERVICE' on this engine: point the docker CLI at the node labelled for the database (DOCKER_HOST=...)"
     DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
-    [[ "$(docker inspect --format '{{.State.Running}}' "$DB_CONTAINER" 2>/dev/null)" == true ]] \
+    [[ "$(docker inspect --format '{{.State.Status}}' "$DB_CONTAINER" 2>/dev/null)" == running ]] \
         || die "the database container '$DB_CONTAINER' is not running (make up; or set DB_CONTAINER=...)"
     DB_USER="${DB_USER:-$(container_env "$DB_CONTAINER" POSTGRES_USER)}"
     DB_USER="${DB_USER:-usuario}"
@@ -70,7 +86,7 @@ resolve_db() {
 
 resolve_all() {
     [[ -n "${APP_CONTAINER:-}" && -n "${READER_CONTAINER:-}" && -n "${VOLUME_NAME:-}" ]] \
-        || load_outputs
+        || load_names
     resolve_services
     # On a swarm the database container is its task here, or none (resolve_db says so).
     [[ -n "$DB_SERVICE" ]] || DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"

@@ -15,7 +15,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 BACKUP_DIR="${BACKUP_DIR:-backups}"
 resolve_all
-running() { [[ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" == true ]]; }
+# Running and healthy: a database still starting cannot be asked for its backups yet,
+# and one that has not started since the up began has migrated nothing.
+healthy() {
+    [[ "$(docker inspect --format '{{.State.Status}} {{.State.Health.Status}}' "$1" 2>/dev/null)" \
+        == "running healthy" ]]
+}
 since=()
 [[ -z "${UP_STARTED:-}" ]] || since=(--since "$UP_STARTED")
 
@@ -35,9 +40,9 @@ else
         "${APP_SERVICE:-$APP_CONTAINER}"
 fi
 
-# One host: no database container running, nothing to copy. A swarm's database
+# One host: no database container healthy, nothing to copy. A swarm's database
 # task must be on this engine (make up checked its label): resolve_db says if not.
-[[ -n "$DB_SERVICE" ]] || running "$DB_CONTAINER" || exit 0
+[[ -n "$DB_SERVICE" ]] || healthy "$DB_CONTAINER" || exit 0
 resolve_db
 in_volume="$(db_query "SHOW data_directory")/backups"
 umask 077

@@ -7,11 +7,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-load_outputs
 printf 'Stack outputs\n'
-if [[ -n "$STACK_OUTPUTS" ]]; then
+outputs=""
+command -v pulumi >/dev/null 2>&1 && outputs="$(stack_outputs)"
+if [[ -n "$outputs" ]]; then
     awk '{ key = $0; sub(/=.*/, "", key); printf "  %-16s %s\n", key, substr($0, length(key) + 2) }' \
-        <<<"$STACK_OUTPUTS"
+        <<<"$outputs"
 else
     printf '  (pulumi stack output is not available here: the names below are the defaults or your DB_CONTAINER=... settings)\n'
 fi

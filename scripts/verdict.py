@@ -10,9 +10,9 @@ not running and healthy: its last log lines and one line on the likely cause
 The parts come from the environment (scripts/lib.sh resolves them from the
 stack's outputs): DB_CONTAINER, APP_CONTAINER, READER_CONTAINER, or on a swarm
 DB_SERVICE, APP_SERVICE, READER_SERVICE; VOLUME_NAME names the volume in the
-causes. `--wait SECONDS` gives parts that are still starting that long to
-settle; the wait ends at once when a part fails, since nothing then waits for
-it. UP_STARTED (seconds since the epoch) leaves out swarm task failures older
+causes. `--wait SECONDS` gives parts that run but are not healthy yet that long
+to settle; the wait ends at once when a part has stopped or restarted, since
+what waits for it would wait in vain. UP_STARTED (seconds since the epoch) leaves out swarm task failures older
 than the up. Standard library and the docker CLI only, as the other scripts.
 """
 
@@ -97,7 +97,9 @@ def judge_container(role: str, name: str, attrs: dict | None, first: Part | None
     )
     restarted = first is not None and part.restarts > first.restarts
     part.ok = running and health in ("healthy", "-") and not restarted
-    part.starting = running and health == "starting" and not restarted
+    # Unhealthy may still turn healthy (a database it waits for comes up); a stop or a
+    # restart is a failure now.
+    part.starting = running and health in ("starting", "unhealthy") and not restarted
     if not part.ok:
         facts = [] if running else [f"exit code {state.get('ExitCode', 0)}"]
         if part.restarts:

@@ -18,6 +18,7 @@ import secrets
 import subprocess
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 
 import docker
 import docker.errors
@@ -310,6 +311,17 @@ class LiveStack:
         self.run = None
         if errors:
             raise RuntimeError(f"cleanup of {self.prefix}* was incomplete: {errors}")
+
+    @property
+    def steps(self) -> dict[str, str]:
+        """What the last up or destroy did to each resource, by its name: create, same,
+        update, replace, delete, retain..."""
+        return self.harness.steps
+
+    def build_from(self, project_root: Path) -> None:
+        """Build the app from another copy of the project (a changed app/, say) in the
+        next ups, as `make up` run in that checkout would."""
+        self.harness.build_from(project_root)
 
     @property
     def is_up(self) -> bool:

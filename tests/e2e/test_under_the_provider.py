@@ -51,14 +51,14 @@ def test_up_creates_every_container_on_this_engine(live_stack):
 def test_a_second_up_with_nothing_changed_plans_no_change(make_stack):
     stack = make_stack()
     stack.up()
-    assert stack.harness.steps == dict.fromkeys(RESOURCES, "same")
+    assert stack.steps == dict.fromkeys(RESOURCES, "same")
 
 
 def test_a_new_health_check_interval_reaches_the_running_containers(make_stack):
     stack = make_stack()
     stack.post("/usuarios", json={"nome": "Antes", "email": "antes@example.com"})
     stack.up(healthcheckIntervalSeconds=2)
-    changed = {n: op for n, op in stack.harness.steps.items() if op != "same"}
+    changed = {n: op for n, op in stack.steps.items() if op != "same"}
     assert changed == {"db-postgres": "replace", "app-flask": "replace"}
     intervals = [
         stack.container(r).attrs["Config"]["Healthcheck"]["Interval"] for r in ("db", "app")
@@ -75,10 +75,10 @@ def test_a_volume_made_by_docker_compose_is_adopted_without_a_replacement(make_s
     rows = stack.psql("SELECT id, email FROM usuarios ORDER BY id")
     stack.destroy()
     stack.up()  # adopts it again, now holding data
-    assert stack.harness.steps["dados-postgres"] == "create"
+    assert stack.steps["dados-postgres"] == "create"
 
     stack.up()
-    assert stack.harness.steps == dict.fromkeys(RESOURCES, "same")
+    assert stack.steps == dict.fromkeys(RESOURCES, "same")
     assert stack.psql("SELECT id, email FROM usuarios ORDER BY id") == rows
     assert stack.volume().attrs["Labels"] == COMPOSE_LABELS
 
@@ -99,7 +99,7 @@ def test_up_brings_back_a_container_removed_by_hand(make_stack):
     stack = make_stack()
     stack.container("reader").remove(force=True)
     stack.up()
-    assert stack.harness.steps["leitor-dados"] == "create"
+    assert stack.steps["leitor-dados"] == "create"
     assert stack.container("reader").status == "running"
 
 
@@ -111,7 +111,7 @@ def test_up_starts_a_stopped_container_and_replaces_one_whose_ports_read_back_em
     stack.up()
     # A stopped container must run again: the provider starts the same one, but an
     # exited container reads back no published ports, and ports force a replacement.
-    assert (stack.harness.steps["leitor-dados"], stack.harness.steps["app-flask"]) == (
+    assert (stack.steps["leitor-dados"], stack.steps["app-flask"]) == (
         "update",
         "replace",
     )
@@ -124,11 +124,11 @@ def test_a_build_with_a_step_not_in_cache_leaves_no_container_behind(make_stack,
     stack = make_stack()
     changed, word = app_with_a_new_step(tmp_path)
     try:
-        stack.harness.build_from(changed)
+        stack.build_from(changed)
         stack.up()
     finally:
-        stack.harness.build_from(PROJECT_ROOT)
-    assert (stack.harness.steps["app-image"], stack.harness.steps["app-flask"]) == (
+        stack.build_from(PROJECT_ROOT)
+    assert (stack.steps["app-image"], stack.steps["app-flask"]) == (
         "update",
         "replace",
     )
