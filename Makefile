@@ -79,10 +79,12 @@ up: stack
 preview: stack
 	$(PULUMI) preview --stack $(STACK)
 
-# No preview and no refresh: the provider's Delete of what is already gone succeeds,
-# and a refresh would read everything back only to delete it.
-down: stack
-	$(PULUMI) destroy --yes --skip-preview --refresh=false --stack $(STACK)
+# Straight to Pulumi: a down has nothing to set up, and if it fails, preflight says
+# whether a tool is missing. No preview and no refresh: the provider's Delete of what
+# is already gone succeeds, and a refresh would read everything back only to delete it.
+down:
+	@$(PULUMI) destroy --yes --skip-preview --refresh=false --stack $(STACK) \
+	  || { $(STACK_ENV) scripts/preflight.sh; exit 1; }
 
 outputs: stack
 	$(PULUMI) stack output --stack $(STACK)

@@ -144,7 +144,8 @@ class ComposeStack:
 class MakeStack:
     """`make up` and `make down`, as a user runs them, on a stack of its own."""
 
-    def __init__(self, prefix: str, workdir: Path):
+    def __init__(self, prefix: str, workdir: Path, client: docker.DockerClient):
+        self.client = client
         self.name = prefix.rstrip("-")
         self.config = isolated(prefix)
         self.app = self.config["appContainerName"]
@@ -191,15 +192,14 @@ class MakeStack:
 
     def reset(self) -> None:
         self._make("down")
-        with docker.from_env(version="auto") as client, contextlib.suppress(docker.errors.NotFound):
-            client.volumes.get(self.volume).remove()
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.volumes.get(self.volume).remove()
 
     def close(self) -> None:
         self._make("down")
         self._pulumi("stack", "rm", "--yes", "--force")
         (REPO_ROOT / f"Pulumi.{self.name}.yaml").unlink(missing_ok=True)
-        with docker.from_env(version="auto") as client:
-            sweep(client, self.name)
+        sweep(self.client, self.name)
 
 
 class HarnessStack:

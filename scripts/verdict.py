@@ -103,7 +103,7 @@ def judge_container(role: str, name: str, attrs: dict | None, first: Part | None
     if not part.ok:
         facts = [] if running else [f"exit code {state.get('ExitCode', 0)}"]
         if part.restarts:
-            facts.append(f"restarted {part.restarts} times")
+            facts.append(f"restarted {part.restarts} time" + "s" * (part.restarts > 1))
         if state.get("OOMKilled"):
             facts.append("killed for lack of memory")
         part.detail = ", ".join(

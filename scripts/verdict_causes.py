@@ -83,16 +83,18 @@ READER = (
     ),
 )
 BY_ROLE = {"db": DATABASE, "app": APP, "reader": READER}
+# What a part cannot work without, and what the program makes before it.
 NEEDS = {"app": "db"}
+MADE_AFTER = {"app": "db", "reader": "app"}
 
 
 def likely_cause(part, by_role: dict, volume: str) -> str:
     """One line on why `part` (a verdict.Part) is not running and healthy."""
     if part.state == "missing":
-        return (
-            "it does not exist: make up makes it (when an up stops before it, an earlier "
-            "part's failure is the cause)"
-        )
+        before = by_role.get(MADE_AFTER.get(part.role, ""))
+        if before is not None and not before.ok:
+            return f"not made: the up makes it once {before.name} is running and healthy"
+        return "it does not exist: make up makes it"
     text = "\n".join([part.evidence, *part.logs])
     for pattern, cause in ANY_PART:
         if re.search(pattern, text, re.IGNORECASE):

@@ -101,7 +101,10 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     assert first.returncode == 1, first.stdout
     assert "database files are incompatible with server" in section(first.stdout, db)
     assert "another major version of PostgreSQL" in section(first.stdout, db)
-    assert section(first.stdout, app).startswith("does not exist\n")
+    assert section(first.stdout, app).splitlines()[:2] == [
+        "does not exist",
+        f"  likely cause: not made: the up makes it once {db} is running and healthy",
+    ]
 
     # After the refresh, the failed database is the same resource: the up goes on to
     # the app, which cannot start, and the verdict still names the database.
