@@ -76,22 +76,24 @@ def test_the_minimum_cli_is_the_pinned_sdk(tmp_path):
     ).read_text(encoding="utf-8")
 
 
-def preflight_on_a_swarm(tmp_path: Path, label: str, **env: str) -> subprocess.CompletedProcess:
-    """scripts/preflight.sh for a stack whose config says `target: swarm` and names
-    `label` as its database node's label, through a stand-in of the Pulumi CLI that
-    answers only what preflight asks."""
+def preflight_on_a_swarm(
+    tmp_path: Path, label: str, config: dict[str, str] | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """scripts/preflight.sh for a stack whose config says `target: swarm`, names
+    `label` as its database node's label and sets `config`, through a stand-in of the
+    Pulumi CLI that answers only what preflight asks."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(parents=True)
     for tool in TOOLS:
         (bin_dir / tool).symlink_to(shutil.which(tool))
     pulumi = bin_dir / "pulumi"
+    answers = {"target": "swarm", "dbNodeLabel": label, **(config or {})}
     pulumi.write_text(
         "#!/bin/bash\n"
         'case "$1 $2 $3" in\n'
         '    "version  ") echo v3.272.0 ;;\n'
-        '    "config get target") echo swarm ;;\n'
-        f'    "config get dbNodeLabel") echo {label} ;;\n'
-        "    *) exit 1 ;;\n"
+        + "".join(f'    "config get {key}") echo {value} ;;\n' for key, value in answers.items())
+        + "    *) exit 1 ;;\n"
         "esac\n",
         encoding="utf-8",
     )
