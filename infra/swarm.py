@@ -53,12 +53,63 @@ from infra.config import StackConfig, config_key
 # The image's platforms are added to a service's placement when it is created
 # (the provider asks the registry for the image's digest and platforms,
 # QueryRegistry: resource_docker_service_funcs.go:45, moby client
-# service_create.go) and never by an update: left in the diff, they would
-# make the second `up` update every service, and restart its tasks.
-IGNORED_ON_SERVICES = ["taskSpec.placement.platforms"]
+# service_create.go) and never by an update. Only a service that declares a
+# placement sees them as a change: the placement block is Optional and Computed,
+# kept whole from the state when it is left out, but its `platforms` is Optional
+# alone (resource_docker_service.go:637-684), so a declared placement without
+# them plans their removal, an update on every `up`.
+IGNORED_WITH_A_PLACEMENT = ["taskSpec.placement.platforms"]
 # The app's rolling update: a new task must be healthy before an old one
 # stops; a task that fails within this time rolls the update back.
 UPDATE_MONITOR_SECONDS = 10
+
+# An update restarts a service's tasks when their template differs from the
+# service's, compared field by field and in order (swarmkit IsTaskDirty,
+# manager/orchestrator/task.go: reflect.DeepEqual). So every update must send
+# what Docker already holds for every part the program did not change:
+#
+# - Environment variables: the provider sends a service's `env` map as a list in
+#   Go's map iteration order, a new one on each call (createContainerSpec,
+#   resource_docker_service_structures.go:729; mapTypeMapValsToStringSlice,
+#   resource_docker_container_structures.go:218-226). No service declares more
+#   than one: the database and the reader get theirs from env(1) in front of
+#   their command, a list sent in order; the app reads them from a file
+#   (a config, APP_SETTINGS_FILE) that its one variable names.
+# - The restart policy: left out, it is created empty and read back with no
+#   delay or window, and every update then sends both as 0 (createRestartPolicy,
+#   structures.go:1084-1109, parses the state's "" and ignores the error). It is
+#   declared in full, as Docker's defaults (swarmkit api/defaults/service.go:
+#   any, 5 s, no limit) and in the form the provider reads back
+#   (flattenTaskRestartPolicy, structures.go:456-478): a part left out would be
+#   sent as 0 on every update.
+RESTART_DELAY_SECONDS = 5
+# The image's own ENTRYPOINT and CMD (docker-library/postgres
+# 15/alpine3.22/Dockerfile:203 and :230; the stand-in's .ci/images/postgres/Dockerfile
+# the same): a service's command replaces both (moby
+# daemon/cluster/executor/container/container.go, containerConfig.config()). Its
+# entrypoint reads POSTGRES_* from its environment only (docker-entrypoint.sh:9-25,
+# file_env, called at :235-238), so they are set by env(1) around that command.
+POSTGRES_COMMAND = ["docker-entrypoint.sh", "postgres"]
+# Read by app/desafio2/settings.py, which puts each NAME=value line it holds into
+# the app's environment, as on one host.
+APP_SETTINGS_VARIABLE = "SETTINGS_FILE"
+APP_SETTINGS_FILE = "/srv/app/settings.env"
+
+
+def with_environment(variables: list[str], command: list[str]) -> list[str]:
+    """`command` run by env(1) with `variables` (NAME=value) set: POSIX, in busybox
+    (the alpine images) and coreutils (Debian's) alike; env execs the command, which
+    stays the container's main process."""
+    return ["env", *variables, *command]
+
+
+def restart_policy():
+    return docker.ServiceTaskSpecRestartPolicyArgs(
+        condition="any",
+        delay=short_duration(RESTART_DELAY_SECONDS),
+        max_attempts=0,
+        window=short_duration(0),
+    )
 
 
 def short_duration(seconds: int) -> str:
@@ -76,14 +127,15 @@ def base64_text(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def file_config(resource_name: str, content: str, path: str):
+def file_config(resource_name: str, content: pulumi.Input[str], path: str):
     """A file given to a service's tasks as a swarm config, mounted read-only at path.
 
     Configs cannot change: a new content makes a new config (the name is
     Pulumi's auto-name, so the new one does not clash with the old), the
     service moves to it, then the old one is removed.
     """
-    config = docker.ServiceConfig(resource_name, data=base64_text(content))
+    data = pulumi.Output.from_input(content).apply(base64_text)
+    config = docker.ServiceConfig(resource_name, data=data)
     return docker.ServiceTaskSpecContainerSpecConfigArgs(
         config_id=config.id, config_name=config.name, file_name=path
     )
@@ -124,6 +176,7 @@ def service(
                 docker.ServiceTaskSpecNetworksAdvancedArgs(id=network.id, aliases=aliases)
             ],
             placement=placement,
+            restart_policy=restart_policy(),
             log_driver=docker.ServiceTaskSpecLogDriverArgs(name=LOG_DRIVER),
         ),
         mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=replicas)),
@@ -133,7 +186,7 @@ def service(
         ),
         opts=pulumi.ResourceOptions.merge(
             pulumi.ResourceOptions(
-                ignore_changes=IGNORED_ON_SERVICES,
+                ignore_changes=IGNORED_WITH_A_PLACEMENT if placement else None,
                 # A new alias or network replaces a service
                 # (resource_docker_service.go:710-733); its name is fixed, so the
                 # old one must go first.
@@ -187,7 +240,7 @@ def declare(config: StackConfig) -> Stack:
         aliases=[config.db_alias],
         container_spec=docker.ServiceTaskSpecContainerSpecArgs(
             image=pinned(db_image, config.db_image),
-            env=as_map(db_environment(config)),
+            commands=with_environment(db_environment(config), POSTGRES_COMMAND),
             secrets=[password_file],
             configs=[file_config("init-sql", INIT_SQL, INITDB_SCRIPT)],
             mounts=[
@@ -222,13 +275,8 @@ def declare(config: StackConfig) -> Stack:
         replicas=config.app_replicas,
         container_spec=docker.ServiceTaskSpecContainerSpecArgs(
             image=app_image.repo_digest.apply(as_stored),
-            env=pulumi.Output.all(*app_environment(config, volume)).apply(as_map),
             secrets=[password_file],
-            configs=[
-                file_config(f"migration-{name.removesuffix('.sql')}", content, path)
-                for name, content in MIGRATIONS.items()
-                for path in [f"{MIGRATIONS_DIR}/{name}"]
-            ],
+            **app_settings(config, volume),
             healthcheck=healthcheck(config, APP_HEALTH_TEST),
             stop_grace_period=short_duration(APP_STOP_GRACE_SECONDS),
         ),
@@ -259,8 +307,7 @@ def declare(config: StackConfig) -> Stack:
         name=config.reader_container_name,
         container_spec=docker.ServiceTaskSpecContainerSpecArgs(
             image=pinned(reader_image, config.reader_image),
-            commands=["/bin/sh", READER_SCRIPT_PATH],
-            env=as_map(reader_environment(config)),
+            commands=with_environment(reader_environment(config), ["/bin/sh", READER_SCRIPT_PATH]),
             configs=[file_config("leitor-script", READER_SCRIPT, READER_SCRIPT_PATH)],
         ),
         opts=pulumi.ResourceOptions(depends_on=[app]),
@@ -307,6 +354,20 @@ def as_stored(reference: str) -> str:
     return reference.removeprefix("docker.io/")
 
 
-def as_map(variables: list[str]) -> dict[str, str]:
-    """NAME=value lines as the map a service's env is (the provider sends it as a list)."""
-    return dict(line.split("=", 1) for line in variables)
+def app_settings(config: StackConfig, volume: docker.Volume) -> dict:
+    """The app's env and configs: its environment on one host as the NAME=value lines
+    of a file, which its one variable names, and the migrations."""
+    lines = pulumi.Output.all(*app_environment(config, volume)).apply(
+        lambda variables: "".join(f"{line}\n" for line in variables)
+    )
+    return {
+        "env": {APP_SETTINGS_VARIABLE: APP_SETTINGS_FILE},
+        "configs": [file_config("app-settings", lines, APP_SETTINGS_FILE), *migration_configs()],
+    }
+
+
+def migration_configs() -> list:
+    return [
+        file_config(f"migration-{name.removesuffix('.sql')}", content, f"{MIGRATIONS_DIR}/{name}")
+        for name, content in MIGRATIONS.items()
+    ]

@@ -49,8 +49,8 @@ stack_output() {  # KEY DEFAULT; load_names first, in the calling shell
     printf '%s\n' "${value:-$2}"
 }
 
-container_env() {  # CONTAINER VARIABLE: a variable of the container's configured environment
-    docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$1" 2>/dev/null \
+container_env() {  # CONTAINER VARIABLE: as the container was configured (env, or a swarm task's env(1) command)
+    docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}{{range .Config.Entrypoint}}{{println .}}{{end}}' "$1" 2>/dev/null \
         | sed -n "s/^$2=//p" | head -n 1
 }
 

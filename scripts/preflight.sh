@@ -38,12 +38,32 @@ setting() {
     sed -n "s/^  desafio2:$1: *//p" "${STACK_FILE:-Pulumi.${STACK:-dev}.yaml}" 2>/dev/null \
         | sed 's/^"\(.*\)"$/\1/; s/^'"'"'\(.*\)'"'"'$/\1/' | head -n 1
 }
+# KEY FIELD: else its one default, the field's in infra/config.py (`app_replicas: int = 2`).
+setting_or_default() {
+    local value
+    value="$(setting "$1")"
+    printf '%s\n' "${value:-$(sed -n "s/^ *$2: [a-z]* = \"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" infra/config.py)}"
+}
 if [[ "$(setting target)" == swarm ]]; then
     [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]] \
         || missing "target is swarm, but the Docker engine${DOCKER_HOST:+ at $DOCKER_HOST} is not a swarm manager: point DOCKER_HOST at one (docs/swarm.md)"
-    label="$(setting dbNodeLabel)"
-    label="${label:-$(sed -n 's/^ *db_node_label: str = "\(.*\)"$/\1/p' infra/config.py)}"
+    label="$(setting_or_default dbNodeLabel db_node_label)"
     node="$(docker node inspect self --format '{{.Description.Hostname}}')"
     [[ "$(docker node inspect self --format "{{index .Spec.Labels \"$label\"}}")" == true ]] \
         || missing "target is swarm, but $node, the manager that will hold the database's volume, lacks the label $label=true: docker node update --label-add $label=true $node"
+    # A rolling update of the app starts each new task before it stops an old one, on
+    # a node without one: a node runs one app task at most, the one that publishes
+    # appHostPort (host mode). With as many tasks as nodes that can take one, an update
+    # and its rollback would wait for a free node forever.
+    replicas="$(setting_or_default appReplicas app_replicas)"
+    port="$(setting_or_default appHostPort app_host_port)"
+    nodes=0
+    while read -r state availability; do
+        [[ "$state $availability" != "Ready Active" ]] || nodes=$((nodes + 1))
+    done < <(docker node ls --format '{{.Status}} {{.Availability}}')
+    if [[ "$replicas" =~ ^[0-9]+$ ]] && (( replicas >= nodes )); then
+        fix="add a node"
+        (( nodes < 2 )) || fix="pulumi config set appReplicas $((nodes - 1)), or add a node"
+        missing "appReplicas is $replicas and the swarm has $nodes nodes ready and active: appReplicas must stay below that, since a rolling update starts each new app task on a node without one (one app task a node, which publishes port $port) before it stops an old one; $fix"
+    fi
 fi

@@ -7,6 +7,9 @@ sits in the container's environment. VOLUME_NAME is what the page and /status
 show. gunicorn.conf.py takes PORT, WEB_CONCURRENCY, GUNICORN_THREADS and
 ACCESS_LOG from `server()`; the processes gunicorn runs at start-up (the
 migrations, the start record) take theirs from `start_up()`.
+
+Any of them may instead be a NAME=value line of the file SETTINGS_FILE names,
+which is how the stack gives them on a swarm (infra/swarm.py says why).
 """
 
 import os
@@ -14,6 +17,27 @@ import os
 DEFAULT_THREADS = 2
 # How long a start-up step keeps trying to reach a database that is still starting.
 DEFAULT_START_UP_DEADLINE_SECONDS = 120
+
+
+def apply_settings_file(environ=os.environ) -> None:
+    """Each NAME=value line of the file SETTINGS_FILE names joins the environment,
+    unless the environment already has NAME: libpq then reads PGHOST and the rest
+    itself, and the processes started from here inherit them, as on one host."""
+    path = environ.get("SETTINGS_FILE")
+    if not path:
+        return
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            name, equals, value = line.partition("=")
+            if not equals or not name:
+                raise ValueError(f"{path}:{number}: not a NAME=value line")
+            environ.setdefault(name, value)
+
+
+apply_settings_file()
 
 
 def database(environ=os.environ) -> dict:

@@ -76,10 +76,12 @@ def test_the_minimum_cli_is_the_pinned_sdk(tmp_path):
     ).read_text(encoding="utf-8")
 
 
-def preflight_on_a_swarm(tmp_path: Path, label: str, **env: str) -> subprocess.CompletedProcess:
-    """scripts/preflight.sh for a stack whose config file says `target: swarm` and names
-    `label` as its database node's label, with a stand-in of the Pulumi CLI that
-    answers its version only."""
+def preflight_on_a_swarm(
+    tmp_path: Path, label: str, config: dict[str, str] | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """scripts/preflight.sh for a stack whose config file says `target: swarm`, names
+    `label` as its database node's label and sets `config`, with a stand-in of the
+    Pulumi CLI that answers its version only."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(parents=True)
     for tool in TOOLS:
@@ -88,8 +90,10 @@ def preflight_on_a_swarm(tmp_path: Path, label: str, **env: str) -> subprocess.C
     pulumi.write_text('#!/bin/bash\n[[ "$*" == version ]] && echo v3.272.0\n', encoding="utf-8")
     pulumi.chmod(0o755)
     stack_file = tmp_path / "Pulumi.preflight.yaml"
+    settings = {"target": "swarm", "dbNodeLabel": label, **(config or {})}
     stack_file.write_text(
-        f"config:\n  desafio2:target: swarm\n  desafio2:dbNodeLabel: {label}\n", encoding="utf-8"
+        "config:\n" + "".join(f"  desafio2:{key}: {value}\n" for key, value in settings.items()),
+        encoding="utf-8",
     )
     return subprocess.run(
         [str(PROJECT_ROOT / "scripts" / "preflight.sh")],

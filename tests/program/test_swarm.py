@@ -190,11 +190,6 @@ def test_services_find_each_other_by_their_aliases(declared_on_swarm):
     assert aliases == {"db-postgres": ["db"], "app-flask": ["app"], "leitor-dados": None}
 
 
-def test_every_service_ignores_the_platforms_the_provider_adds_at_create(declared_on_swarm):
-    ignored = [s.options.ignore_changes or [] for s in services(declared_on_swarm)]
-    assert all("taskSpec.placement.platforms" in names for names in ignored)
-
-
 # The password.
 
 

@@ -5,6 +5,7 @@ import base64
 from pathlib import Path
 
 from infra.common import INITDB_SCRIPT, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT_PATH
+from infra.swarm import APP_SETTINGS_FILE
 from tests.e2e.harness.schema import (
     SERVICE_CONFIG,
 )
@@ -44,21 +45,26 @@ def test_database_and_app_read_the_password_from_a_secret_file(declared_on_swarm
 
 
 def test_password_file_is_the_one_the_services_are_told_about(declared_on_swarm):
-    env = {name: spec(declared_on_swarm, name)["env"] for name in ("db-postgres", "app-flask")}
+    told = (
+        spec(declared_on_swarm, "db-postgres")["commands"],
+        mounted_configs(declared_on_swarm, "app-flask")[APP_SETTINGS_FILE].splitlines(),
+    )
     assert (
-        env["db-postgres"]["POSTGRES_PASSWORD_FILE"],
-        env["app-flask"]["DATABASE_PASSWORD_FILE"],
-    ) == (PASSWORD_FILE, PASSWORD_FILE)
+        f"POSTGRES_PASSWORD_FILE={PASSWORD_FILE}" in told[0],
+        f"DATABASE_PASSWORD_FILE={PASSWORD_FILE}" in told[1],
+    ) == (True, True)
 
 
-def test_password_is_in_no_env_or_label(declared_on_swarm):
-    # Marked secret or not: `docker service inspect` shows env and labels.
+def test_password_is_in_no_env_command_label_or_settings_file(declared_on_swarm):
+    # Marked secret or not: `docker service inspect` shows these, `docker config
+    # inspect` the settings file.
     found = [
         unwrap_secrets(value)
         for resource in declared_on_swarm.resources.values()
-        for value in walk_values_under(resource.inputs, {"env", "labels"})
+        for value in walk_values_under(resource.inputs, {"env", "commands", "labels"})
     ]
-    assert found and not [v for v in found if PASSWORD in repr(v)]
+    found.append(mounted_configs(declared_on_swarm, "app-flask")[APP_SETTINGS_FILE])
+    assert len(found) > 3 and not [v for v in found if PASSWORD in repr(v)]
 
 
 def test_password_is_in_no_input_unless_marked_secret(declared_on_swarm):
@@ -87,7 +93,9 @@ def test_app_gets_every_migration_as_a_config_in_the_migrations_dir(declared_on_
         f"{MIGRATIONS_DIR}/{path.name}": path.read_text(encoding="utf-8")
         for path in (REPO_ROOT / "db" / "migrations").glob("*.sql")
     }
-    assert mounted_configs(declared_on_swarm, "app-flask") == expected and len(expected) >= 4
+    mounted = mounted_configs(declared_on_swarm, "app-flask")
+    migrations = {path: text for path, text in mounted.items() if path != APP_SETTINGS_FILE}
+    assert migrations == expected and len(expected) >= 4
 
 
 def test_reader_gets_its_script_as_a_config(declared_on_swarm):
@@ -96,7 +104,8 @@ def test_reader_gets_its_script_as_a_config(declared_on_swarm):
 
 
 def test_reader_runs_the_script_where_its_config_is_mounted(declared_on_swarm):
-    assert spec(declared_on_swarm, "leitor-dados")["commands"] == ["/bin/sh", READER_SCRIPT_PATH]
+    command = spec(declared_on_swarm, "leitor-dados")["commands"]
+    assert command[-2:] == ["/bin/sh", READER_SCRIPT_PATH]
 
 
 def test_configs_are_referenced_by_id_and_name(declared_on_swarm):
@@ -119,6 +128,8 @@ def test_files_reach_the_services_at_the_paths_the_host_stack_uploads_them_to(
             block["fileName"]
             for key in ("secrets", "configs")
             for block in spec(declared_on_swarm, name).get(key, [])
+            # On one host the app's settings are its environment.
+            if block["fileName"] != APP_SETTINGS_FILE
         )
         for name in SERVICE_NAMES
     }

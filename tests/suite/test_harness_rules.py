@@ -6,7 +6,8 @@ import pytest
 from tests.e2e.harness import RULES, SERVICE, UnsupportedDeclaration
 from tests.e2e.harness.images import context_digest, repo_digest
 from tests.e2e.harness.inputs import format_duration, parse_duration
-from tests.e2e.harness.service_spec import image_as_sent, short_duration
+from tests.e2e.harness.service_request import image_as_sent
+from tests.e2e.harness.service_spec import short_duration
 from tests.support.program import run_program
 
 SECOND = 10**9

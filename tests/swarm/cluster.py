@@ -311,6 +311,16 @@ class SwarmCluster:
             for task in service.tasks(filters=filters)
         ]
 
+    def running_task_ids(self, service_name: str) -> set[str]:
+        """IDs of the service's tasks that run now and are meant to: a task restarted by
+        an update is a new task, with a new ID."""
+        service = self.manager_client.services.get(service_name)
+        return {
+            task["ID"]
+            for task in service.tasks(filters={"desired-state": "running"})
+            if task["Status"]["State"] == "running"
+        }
+
     # -- faults --
 
     def kill(self, node: Node | str) -> None:

@@ -10,6 +10,7 @@ a node does not answer, to the one after it.
 import itertools
 import threading
 import time
+import uuid
 
 import docker.errors
 import requests
@@ -225,3 +226,43 @@ class Clients:
             thread.join()
         if self._errors:
             raise self._errors[0]
+
+
+def read_steadily(balancer: Balancer, path: str = "/status"):
+    def work(stop: threading.Event) -> None:
+        while not stop.is_set():
+            response = balancer.request("GET", path)
+            assert response is None or response.status_code == 200, response.text
+            time.sleep(0.05)
+
+    return work
+
+
+def write_steadily(balancer: Balancer, written: list[dict], worker: int):
+    def work(stop: threading.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            email = f"rollout-{worker}-{n}-{uuid.uuid4().hex[:6]}@example.com"
+            response = balancer.request(
+                "POST", "/usuarios", json={"nome": "Rollout", "email": email}
+            )
+            if response is not None:
+                assert response.status_code == 201, response.text
+                written.append(response.json())
+            read = balancer.request("GET", "/usuarios?limit=5")
+            assert read is None or read.status_code == 200, read.text
+
+    return work
+
+
+def lost_rows(stack: SwarmStack, written: list[dict]) -> list[str]:
+    """The emails of rows write_steadily was answered for that the database lacks."""
+    stored = set(stack.psql("SELECT email FROM usuarios WHERE nome = 'Rollout'").split())
+    return [row["email"] for row in written if row["email"] not in stored]
+
+
+def report(capsys, line: str) -> None:
+    """A figure docs/swarm.md quotes, printed whatever pytest captures."""
+    with capsys.disabled():
+        print(f"\nswarm figures: {line}")

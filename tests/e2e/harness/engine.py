@@ -25,6 +25,7 @@ from tests.e2e.harness.schema import (
     CONTAINER,
     DELETE_BEFORE_REPLACE,
     IMAGE,
+    LEFT_OUT,
     NETWORK,
     REMOTE_IMAGE,
     RULES,
@@ -386,6 +387,8 @@ def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> 
         if key in ignored:
             continue
         declared = news.get(key)
+        if declared is LEFT_OUT:
+            continue
         new = canonical(rule.default if declared is None else declared, rule.unordered)
         if new is None and rule.computed:
             continue  # left to Docker: whatever it reads back is what was asked for

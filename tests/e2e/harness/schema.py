@@ -51,6 +51,17 @@ class Rule:
     default: object = None
 
 
+class _LeftOut:
+    def __repr__(self) -> str:
+        return "LEFT_OUT"
+
+
+# What a part of an Optional and Computed block holds when the program leaves the
+# whole block out: Terraform plans the state's value for it, so no diff, and an
+# update sends what the state holds; a create has no state yet and sends nothing.
+LEFT_OUT = _LeftOut()
+
+
 def _replace(cite: str, **kw) -> Rule:
     return Rule(True, cite, **kw)
 
@@ -100,6 +111,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "taskSpec.placement.constraints": _update(f"{_SERVICE_GO}:645", unordered=True),
         "taskSpec.placement.maxReplicas": _update(f"{_SERVICE_GO}:659", default=0),
         "taskSpec.placement.platforms": _update(f"{_SERVICE_GO}:665", unordered=True),
+        "taskSpec.restartPolicy": _update(f"{_SERVICE_GO}:602", computed=True),
         "taskSpec.networksAdvanced": _replace(f"{_SERVICE_GO}:707-732", unordered=True),
         "taskSpec.logDriver": _update(f"{_SERVICE_GO}:738"),
         # `mode` is force-new (:768) as a block: in the SDK a nested attribute's own

@@ -6,18 +6,22 @@ The state is kept flat, one key per part of the spec that schema.RULES decides
 on ("taskSpec.containerSpec.image", "taskSpec.networksAdvanced", ...): a part
 whose change replaces the service is a key of its own, and so is each path the
 program may name in ignore_changes. service_spec.py translates between the
-inputs, that state and Docker's spec.
+inputs and that state, service_request.py from the state to what is sent.
 """
 
 import contextlib
+import random
+import secrets
 import time
 
 import docker
 import docker.errors
 
 from tests.e2e.harness.errors import HarnessError
-from tests.e2e.harness.inputs import Inputs, parse_duration
-from tests.e2e.harness.service_spec import declared, read_back, to_spec
+from tests.e2e.harness.inputs import Inputs, format_duration, parse_duration
+from tests.e2e.harness.schema import LEFT_OUT
+from tests.e2e.harness.service_request import to_spec
+from tests.e2e.harness.service_spec import declared, read_back
 
 # resource_docker_service_funcs.go:56-63: the provider looks every 5 s or more
 # after the delay (MinTimeout). The harness looks every second: that changes how
@@ -44,12 +48,24 @@ _STATES = [
     "orphaned",
 ]
 _RANK = {state: rank for rank, state in enumerate(_STATES, start=1)}
+# funcs.go:443-448: how an update that stopped is reported.
+_UPDATE_FAILURES = {
+    "rollback_completed": "service rollback completed",
+    "paused": "service update paused",
+    "rollback_paused": "service rollback paused",
+}
 
 
 class ServiceHandler:
     def __init__(self, client: docker.DockerClient):
         self.client = client
         self.api = client.api
+
+    @staticmethod
+    def _env_order() -> random.Random:
+        """Go's map iteration order, which the provider sends env in, is new on every
+        call: each create and update shuffles with a seed of its own."""
+        return random.Random(secrets.randbits(64))
 
     # -- what the program declares: resource_docker_service.go --------------------
 
@@ -59,7 +75,7 @@ class ServiceHandler:
     # -- create: funcs.go:31-81 ---------------------------------------------------------
 
     def create(self, news: dict, record) -> tuple[str, dict]:
-        spec = to_spec(news)
+        spec = to_spec(news, self._env_order())
         self._query_registry(spec)
         try:
             service_id = self.api.create_service(**spec)["ID"]
@@ -107,37 +123,40 @@ class ServiceHandler:
 
     def _converge(self, service_id: str, news: dict, *, delay: str, updating=False) -> None:
         """funcs.go:358-475 and 510-562: until every replica's slot runs a task on an
-        active node (for an update: until the update completed), or the timeout."""
-        timeout = parse_duration(news["convergeConfig"]["timeout"]) / 1e9
+        active node (for an update: until the update completed), or the timeout. The
+        errors are the provider's texts; what a developer needs to see why is a note."""
+        timeout = parse_duration(news["convergeConfig"]["timeout"])
         time.sleep(parse_duration(delay) / 1e9)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout / 1e9
         while True:
             service = self.api.inspect_service(service_id)
             update = service.get("UpdateStatus") or {}
             status = update.get("State")
+            message = update.get("Message", "")
             # funcs.go:435-448: a rollback under way is followed to its end, which is
             # an error all the same.
             rolling_back = updating and status == "rollback_started"
-            if updating and status in ("rollback_completed", "paused", "rollback_paused"):
-                raise HarnessError(
-                    f"service {news['name']}: {status.replace('_', ' ')}: "
-                    f"{update.get('Message', '')}"
-                )
+            if updating and status in _UPDATE_FAILURES:
+                raise self._failed(service_id, f"{_UPDATE_FAILURES[status]}: {message}")
             if updating and status == "completed":
                 return
             if self._running_slots(service_id) == news["mode.replicated.replicas"]:
                 if rolling_back:
-                    raise HarnessError(
-                        f"service {news['name']}: service rollback completed: "
-                        f"{update.get('Message', '')}"
-                    )
+                    raise self._failed(service_id, f"service rollback completed: {message}")
                 return
             if time.monotonic() >= deadline:
-                raise HarnessError(
+                # DidNotConvergeError (funcs.go:350-355): the timeout's Duration.String().
+                raise self._failed(
+                    service_id,
                     f"Service with ID ({service_id}) did not converge after "
-                    f"{news['convergeConfig']['timeout']}{self._diagnostics(service_id)}"
+                    f"{format_duration(timeout)}",
                 )
             time.sleep(CONVERGE_POLL_SECONDS)
+
+    def _failed(self, service_id: str, text: str) -> HarnessError:
+        error = HarnessError(text)
+        error.add_note(self._diagnostics(service_id))
+        return error
 
     def _running_slots(self, service_id: str) -> int:
         active = {n["ID"] for n in self.api.nodes() if n["Status"]["State"] != "down"}
@@ -174,7 +193,7 @@ class ServiceHandler:
             f"  {t.get('NodeID', '')[:10]} {t['Status']['State']}: {t['Status'].get('Err') or t['Status'].get('Message', '')}"
             for t in tasks[-8:]
         ]
-        return "\ntasks:\n" + "\n".join(lines)
+        return "tasks:\n" + "\n".join(lines)
 
     # -- read: funcs.go:83-167, flattened as structures.go:23-587 ------------------------
 
@@ -197,9 +216,14 @@ class ServiceHandler:
 
     def update(self, realized, news: dict, changed: set[str]) -> dict:
         """The whole spec, from the new inputs (and the state's value of what the program
-        ignores), sent with ServiceUpdate; unlike create, the registry is not asked."""
+        ignores or leaves out), sent with ServiceUpdate; unlike create, the registry is
+        not asked."""
         current = self.api.inspect_service(realized.id)
-        spec = to_spec(news)
+        news = {
+            key: realized.outputs.get(key) if value is LEFT_OUT else value
+            for key, value in news.items()
+        }
+        spec = to_spec(news, self._env_order())
         try:
             self.api.update_service(
                 realized.id,

@@ -1,18 +1,17 @@
-"""A docker.Service's three forms and the translations between them, as
-terraform-provider-docker v4.5.0 writes them (resource_docker_service.go for the
-inputs and their defaults, resource_docker_service_structures.go for the spec
-sent to Docker and what is read back, cited by line):
+"""A docker.Service's forms in terraform-provider-docker v4.5.0, as the harness
+keeps them (resource_docker_service.go for the inputs and their defaults,
+resource_docker_service_structures.go for what is read back, cited by line):
 
 - `declared(inputs)`: the program's inputs as the harness's flat state keys
   ("taskSpec.containerSpec.image", ...; schema.RULES has a row for each);
-- `to_spec(state)`: what is sent to Docker on create and update;
 - `read_back(service, state)`: what the provider reads back into its state.
-"""
 
-from docker.utils import parse_repository_tag
+What is sent to Docker, from that state, is service_request.py's.
+"""
 
 from tests.e2e.harness.errors import HarnessError
 from tests.e2e.harness.inputs import Inputs, format_duration, label_blocks, parse_duration
+from tests.e2e.harness.schema import LEFT_OUT
 
 
 def short_duration(nanoseconds: int) -> str:
@@ -23,21 +22,6 @@ def short_duration(nanoseconds: int) -> str:
     if text.endswith("h0m"):
         text = text[:-2]
     return text
-
-
-def image_as_sent(image: str) -> str:
-    """What moby's client makes of a service's image before it sends it, on create and
-    on update (client/service_create.go and service_update.go, imageWithTagString):
-    the familiar form of the name (no docker.io/, no library/), with `:latest` when
-    it has neither tag nor digest. Docker stores that, and the provider reads it back."""
-    name, _, digest = image.partition("@")
-    repository, tag = parse_repository_tag(name)
-    repository = repository.removeprefix("docker.io/")
-    if repository.startswith("library/") and repository.count("/") == 1:
-        repository = repository.removeprefix("library/")
-    if not tag and not digest:
-        tag = "latest"
-    return repository + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
 
 
 def _duration(text: str | None) -> str | None:
@@ -57,6 +41,7 @@ def declared(inputs: Inputs) -> dict:
         raise HarnessError(f"{inputs.where}: input taskSpec is required")
     spec = task.block("containerSpec")
     placement = task.block("placement")
+    restart = task.block("restartPolicy")
     log_driver = task.block("logDriver")
     mode = inputs.block("mode")
     replicated = mode.block("replicated") if mode else None
@@ -74,9 +59,16 @@ def declared(inputs: Inputs) -> dict:
         "taskSpec.containerSpec.stopGracePeriod": _duration(spec.get("stopGracePeriod")),
         "taskSpec.containerSpec.isolation": "default",  # service.go:498, the default
         "taskSpec.networksAdvanced": [_network(n) for n in task.blocks("networksAdvanceds")],
-        "taskSpec.placement.constraints": placement.get("constraints") if placement else None,
-        "taskSpec.placement.maxReplicas": placement.int("maxReplicas", 0) if placement else 0,
-        "taskSpec.placement.platforms": None,
+        # service.go:637-684: the placement block is Optional and Computed, its parts
+        # are not. Left out, the block is the state's, platforms included; declared,
+        # a part it leaves out is empty.
+        "taskSpec.placement.constraints": placement.get("constraints") if placement else LEFT_OUT,
+        "taskSpec.placement.maxReplicas": (
+            placement.int("maxReplicas", 0) if placement else LEFT_OUT
+        ),
+        "taskSpec.placement.platforms": None if placement else LEFT_OUT,
+        # service.go:602-635: Optional and Computed too.
+        "taskSpec.restartPolicy": _restart_policy(restart) if restart else LEFT_OUT,
         "taskSpec.logDriver": {"name": log_driver.require("name")} if log_driver else None,
         "mode.replicated.replicas": replicated.int("replicas", 1) if replicated else 1,
         "updateConfig": _update_config(inputs.block("updateConfig")),
@@ -90,7 +82,7 @@ def declared(inputs: Inputs) -> dict:
         if converge
         else None,
     }
-    for block in (spec, placement, log_driver, replicated, mode, task, endpoint, converge):
+    for block in (spec, placement, restart, log_driver, replicated, mode, task, endpoint, converge):
         if block is not None:
             block.done()
     inputs.done()
@@ -152,6 +144,7 @@ def read_back(service: dict, state: dict) -> dict:
                 {"architecture": p.get("Architecture", ""), "os": p.get("OS", "")}
                 for p in placement.get("Platforms") or []
             ],
+            "taskSpec.restartPolicy": restart_policy_of(task.get("RestartPolicy")),
             "taskSpec.logDriver": (
                 {"name": task["LogDriver"]["Name"]} if task.get("LogDriver") else None
             ),
@@ -188,6 +181,32 @@ def _healthcheck(block: Inputs | None) -> dict | None:
     }
     block.done()
     return healthcheck
+
+
+def _restart_policy(block: Inputs) -> dict:
+    """service.go:610-632: no part has a default; one left out is Terraform's zero
+    value ("" for a duration), which is what createRestartPolicy then sends."""
+    policy = {
+        "condition": block.get("condition", ""),
+        "delay": _duration(block.get("delay")) or "",
+        "maxAttempts": block.int("maxAttempts", 0),
+        "window": _duration(block.get("window")) or "",
+    }
+    block.done()
+    return policy
+
+
+def restart_policy_of(policy: dict | None) -> dict | None:
+    """flattenTaskRestartPolicy (structures.go:456-478): a delay or window Docker does
+    not hold is absent, "" in the state; MaxAttempts is always there."""
+    if policy is None:
+        return None
+    return {
+        "condition": policy.get("Condition", ""),
+        "delay": short_duration(policy["Delay"]) if "Delay" in policy else "",
+        "maxAttempts": policy.get("MaxAttempts", 0),
+        "window": short_duration(policy["Window"]) if "Window" in policy else "",
+    }
 
 
 def _mount(block: Inputs) -> dict:
@@ -328,113 +347,4 @@ def _healthcheck_of(config: dict | None) -> dict | None:
         "timeout": short_duration(config.get("Timeout", 0)),
         "startPeriod": short_duration(config.get("StartPeriod", 0)),
         "retries": config.get("Retries", 0),
-    }
-
-
-# -- the spec sent to Docker: structures.go:589-1340 ---------------------------------------
-
-
-def _nanoseconds(text: str | None) -> int:
-    return parse_duration(text) if text else 0
-
-
-def _file(reference: dict, kind: str) -> dict:
-    return {
-        f"{kind.capitalize()}ID": reference[f"{kind}Id"],
-        f"{kind.capitalize()}Name": reference[f"{kind}Name"],
-        "File": {
-            "Name": reference["fileName"],
-            "UID": reference["fileUid"],
-            "GID": reference["fileGid"],
-            "Mode": reference["fileMode"],
-        },
-    }
-
-
-def _update_spec(config: dict | None) -> dict | None:
-    if config is None:
-        return None
-    return {
-        "Parallelism": config["parallelism"],
-        "Delay": _nanoseconds(config["delay"]),
-        "FailureAction": config["failureAction"],
-        "Monitor": _nanoseconds(config["monitor"]),
-        "MaxFailureRatio": float(config["maxFailureRatio"]),
-        "Order": config["order"],
-    }
-
-
-def to_spec(news: dict) -> dict:
-    """Keyword arguments of docker-py's create_service / update_service."""
-    healthcheck = news["taskSpec.containerSpec.healthcheck"]
-    container_spec = {
-        # moby's client sends the image in this form, on create (before it asks the
-        # registry) and on update alike.
-        "Image": image_as_sent(news["taskSpec.containerSpec.image"]),
-        "Env": [f"{k}={v}" for k, v in (news["taskSpec.containerSpec.env"] or {}).items()],
-        "Command": news["taskSpec.containerSpec.commands"],
-        "Mounts": [
-            {
-                "Type": m["type"],
-                "Source": m["source"],
-                "Target": m["target"],
-                "ReadOnly": m["readOnly"],
-            }
-            for m in news["taskSpec.containerSpec.mounts"]
-        ],
-        "Secrets": [_file(s, "secret") for s in news["taskSpec.containerSpec.secrets"]],
-        "Configs": [_file(c, "config") for c in news["taskSpec.containerSpec.configs"]],
-        "Isolation": news["taskSpec.containerSpec.isolation"],
-    }
-    if healthcheck is not None:
-        container_spec["Healthcheck"] = {
-            "Test": healthcheck["tests"],
-            "Interval": _nanoseconds(healthcheck["interval"]),
-            "Timeout": _nanoseconds(healthcheck["timeout"]),
-            "StartPeriod": _nanoseconds(healthcheck["startPeriod"]),
-            "Retries": healthcheck["retries"],
-        }
-    if news["taskSpec.containerSpec.stopGracePeriod"] is not None:
-        container_spec["StopGracePeriod"] = _nanoseconds(
-            news["taskSpec.containerSpec.stopGracePeriod"]
-        )
-    placement = {
-        "Constraints": news["taskSpec.placement.constraints"],
-        "MaxReplicas": news["taskSpec.placement.maxReplicas"],
-        "Platforms": [
-            {"Architecture": p["architecture"], "OS": p["os"]}
-            for p in news["taskSpec.placement.platforms"] or []
-        ],
-    }
-    task_template = {
-        "ContainerSpec": {k: v for k, v in container_spec.items() if v not in (None, [])},
-        "Networks": [
-            {"Target": n["id"] or n["name"], "Aliases": n["aliases"]}
-            for n in news["taskSpec.networksAdvanced"]
-        ],
-        "Placement": {k: v for k, v in placement.items() if v not in (None, [])},
-    }
-    if news["taskSpec.logDriver"]:
-        task_template["LogDriver"] = {"Name": news["taskSpec.logDriver"]["name"]}
-    endpoint = news["endpointSpec"] or {"mode": None, "ports": []}
-    return {
-        "task_template": task_template,
-        "name": news["name"],
-        "mode": {"Replicated": {"Replicas": news["mode.replicated.replicas"]}},
-        "update_config": _update_spec(news["updateConfig"]),
-        "rollback_config": _update_spec(news["rollbackConfig"]),
-        # structures.go:1240: an endpoint spec is always sent; without a mode, Docker's (vip).
-        "endpoint_spec": {
-            "Mode": endpoint["mode"],
-            "Ports": [
-                {
-                    "Name": p["name"],
-                    "Protocol": p["protocol"],
-                    "TargetPort": p["targetPort"],
-                    "PublishedPort": p["publishedPort"],
-                    "PublishMode": p["publishMode"],
-                }
-                for p in endpoint["ports"]
-            ],
-        },
     }
