@@ -10,7 +10,7 @@ From the host, a test reaches the cluster only on 127.0.0.1: each node's
 Docker API (2375) and its port APP_PORT, where a service published in host
 mode answers when the node runs one of its tasks (`node.app_url`).
 
-Why the node containers are run as they are (see ../shared/docs/environment.md):
+Why the node containers are run as they are (the machines this suite runs on):
 `--privileged` is refused on these machines, so all capabilities but
 SYS_RESOURCE, no seccomp or AppArmor profile, and the host's cgroup tree with a
 parent per node; no IPVS in the kernel, so services must use `endpoint_mode:
