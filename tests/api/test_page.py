@@ -9,7 +9,7 @@ import pytest
 
 from desafio2 import create_app, queries, startup
 from desafio2.errors import ENGLISH
-from desafio2.page.messages import MENSAGENS, NOT_FROM_THE_FORM
+from desafio2.page.messages import MESSAGES, NOT_FROM_THE_FORM
 from testing.postgres_server import free_port
 
 NOVO = {"nome": "Ana Costa", "email": "ana@example.com"}
@@ -153,6 +153,23 @@ def test_page_says_503_when_the_database_is_down(postgres_server):
     assert response.mimetype == "text/html"
     assert response.headers["Retry-After"] == "5"
     assert text_of(response, "banco").startswith("indisponível")
+
+
+def test_while_the_database_is_down_the_page_reloads_itself_unless_it_keeps_typing(
+    postgres_server,
+):
+    dsn = {**postgres_server.dsn("aplicacao_template"), "port": free_port(), "connect_timeout": 1}
+    app = create_app({"TESTING": True, "DATABASE": dsn})
+    typed = {"nome": "Ana", "email": "ana@example.com"}
+    try:
+        shown, posted = app.test_client().get("/"), app.test_client().post("/", data=typed)
+    finally:
+        app.extensions["db_pool"].close()
+    refresh = '<meta http-equiv="refresh" content="5">'
+    assert refresh in shown.get_data(as_text=True)
+    assert "se atualiza sozinha a cada 5 s" in text_of(shown, "banco")
+    assert posted.status_code == 503 and refresh not in posted.get_data(as_text=True)
+    assert 'value="ana@example.com"' in posted.get_data(as_text=True)
 
 
 def test_api_routes_keep_their_json_errors(client):
@@ -334,4 +351,4 @@ def test_form_posted_from_this_origin_is_accepted(client, headers):
 
 def test_every_error_the_form_can_end_in_has_its_portuguese_words():
     assert set(NOT_FROM_THE_FORM) <= set(ENGLISH), "an exclusion names no error code"
-    assert set(ENGLISH) - set(NOT_FROM_THE_FORM) <= set(MENSAGENS)
+    assert set(ENGLISH) - set(NOT_FROM_THE_FORM) <= set(MESSAGES)

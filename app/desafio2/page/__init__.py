@@ -11,12 +11,12 @@ from werkzeug.exceptions import HTTPException
 
 from desafio2.errors import HTTP_CODES
 from desafio2.page import form, render, security
-from desafio2.page.messages import MENSAGENS
+from desafio2.page.messages import MESSAGES
 
 bp = Blueprint("page", __name__, template_folder="templates")
 bp.before_request(security.make_nonce)
 bp.after_request(security.add_headers)
-bp.add_app_template_filter(render.data_hora, "data_hora")
+bp.add_app_template_filter(render.date_and_time, "date_and_time")
 bp.add_app_template_filter(render.iso, "iso")
 
 
@@ -36,7 +36,7 @@ def http_error(error: HTTPException):
     # API routes keep their JSON errors (errors.py).
     response = error.get_response()
     body, status = render.error_page(
-        error.code or 500, MENSAGENS.get(HTTP_CODES.get(error.code), error.name)
+        error.code or 500, MESSAGES.get(HTTP_CODES.get(error.code), error.name)
     )
     response.set_data(body)
     response.status_code = status

@@ -1,7 +1,10 @@
-"""What the page shows, read from the database in one snapshot."""
+"""What the page shows, read from the database in one snapshot. Rows keep the
+original project's column names (nome, email, data_criacao, acao, mensagem,
+usuario_id)."""
 
 import dataclasses
 from datetime import datetime
+from typing import NamedTuple
 
 from desafio2 import db, queries, startup
 
@@ -10,61 +13,82 @@ LOGS_SHOWN = 15
 STARTS_SHOWN = 50
 
 
+class Usuario(NamedTuple):
+    id: int
+    nome: str
+    email: str
+    data_criacao: datetime
+
+
+class Log(NamedTuple):
+    id: int
+    acao: str
+    mensagem: str
+    usuario_id: int | None
+    data_criacao: datetime
+
+
 @dataclasses.dataclass(frozen=True)
-class Inicio:
+class Start:
     """One start of the app, as the timeline shows it."""
 
     id: int
     data_criacao: datetime
     container: str | None  # None: a row startup.py did not write; the page shows its mensagem
-    detalhe: str
+    detail: str
     mensagem: str
-    atual: bool
+    current: bool
 
 
-def _inicio(row: tuple, current: str) -> Inicio:
+def _start(row: tuple, current_container: str) -> Start:
     log_id, mensagem, data_criacao = row[:3]
-    container, detalhe = None, ""
+    container, detail = None, ""
     if mensagem.startswith(startup.MENSAGEM_PREFIX):
-        container, _, detalhe = mensagem.removeprefix(startup.MENSAGEM_PREFIX).partition("; ")
-    return Inicio(log_id, data_criacao, container, detalhe, mensagem, container == current)
+        container, _, detail = mensagem.removeprefix(startup.MENSAGEM_PREFIX).partition("; ")
+    return Start(log_id, data_criacao, container, detail, mensagem, container == current_container)
 
 
-def read() -> dict:
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """Everything the page shows of the database."""
+
+    database_ok: bool
+    usuarios: list[Usuario]
+    usuarios_count: int | None
+    logs: list[Log]
+    logs_count: int | None
+    starts: list[Start]
+    starts_count: int
+
+    @property
+    def current_start_recorded(self) -> bool:
+        return any(start.current for start in self.starts)
+
+
+# What the page shows while the database does not answer.
+DATABASE_DOWN = Shown(False, [], None, [], None, [], 0)
+
+
+def read() -> Shown:
     """The page's data; raises one of db.UNAVAILABLE when the database does not answer."""
-    current = startup.container_id()
+    current_container = startup.container_id()
     with db.transaction() as cursor:
         # One snapshot for every query, so the counts agree with the tables shown.
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute(queries.COUNTS)
-        usuarios_total, logs_total = cursor.fetchone()
+        usuarios_count, logs_count = cursor.fetchone()
         cursor.execute(queries.LATEST_USUARIOS, {"limit": USUARIOS_SHOWN})
-        usuarios = cursor.fetchall()[::-1]
+        usuarios = [Usuario(*row) for row in cursor.fetchall()[::-1]]
         cursor.execute(queries.LATEST_LOGS, {"limit": LOGS_SHOWN})
-        logs = cursor.fetchall()
+        logs = [Log(*row) for row in cursor.fetchall()]
         cursor.execute(queries.LATEST_STARTS, {"acao": startup.ACAO, "limit": STARTS_SHOWN})
-        starts = cursor.fetchall()[::-1]
-    inicios = [_inicio(row, current) for row in starts]
-    return {
-        "banco_ok": True,
-        "usuarios": usuarios,
-        "usuarios_total": usuarios_total,
-        "logs": logs,
-        "logs_total": logs_total,
-        "inicios": inicios,
-        "inicios_total": starts[0][3] if starts else 0,
-        "atual_registrado": any(inicio.atual for inicio in inicios),
-    }
-
-
-# What the page shows while the database does not answer.
-DATABASE_DOWN = {
-    "banco_ok": False,
-    "usuarios": [],
-    "usuarios_total": None,
-    "logs": [],
-    "logs_total": None,
-    "inicios": [],
-    "inicios_total": 0,
-    "atual_registrado": False,
-}
+        rows = cursor.fetchall()[::-1]
+    return Shown(
+        database_ok=True,
+        usuarios=usuarios,
+        usuarios_count=usuarios_count,
+        logs=logs,
+        logs_count=logs_count,
+        starts=[_start(row, current_container) for row in rows],
+        starts_count=rows[0][3] if rows else 0,
+    )

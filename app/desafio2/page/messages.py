@@ -2,7 +2,7 @@
 Portuguese, filled with the same parameters. Never a translation of the
 English text: a reworded English message changes nothing here."""
 
-MENSAGENS = {
+MESSAGES = {
     "required": "{field}: campo obrigatório",
     "empty": "{field}: não pode ficar em branco",
     "too_long": "{field}: no máximo {max_length} caracteres",
@@ -33,5 +33,5 @@ NOT_FROM_THE_FORM = {
 }
 
 
-def mensagem(code: str, field: str | None = None, **params) -> str:
-    return MENSAGENS[code].format(field=field, **params)
+def message(code: str, field: str | None = None, **params) -> str:
+    return MESSAGES[code].format(field=field, **params)

@@ -10,8 +10,9 @@ from desafio2.page import data
 from desafio2.schema import NOVO_USUARIO
 
 
-def page(status: int, valores: dict | None = None, erros: dict | None = None):
-    """The page with the form's typed `valores` and its `erros` by field ("geral": the form's)."""
+def page(status: int, values: dict | None = None, errors: dict | None = None):
+    """The page with the form's typed `values` and its `errors` by field ("form": the
+    form's as a whole)."""
     try:
         shown = data.read()
     except db.UNAVAILABLE:
@@ -20,14 +21,19 @@ def page(status: int, valores: dict | None = None, erros: dict | None = None):
         status = 503 if status < 400 else status
     html = render_template(
         "page/index.html",
-        **shown,
-        campos=NOVO_USUARIO,
-        valores=valores or {},
-        erros=erros or {},
+        shown=shown,
+        fields=NOVO_USUARIO,
+        values=values or {},
+        errors=errors or {},
+        # A plain GET reloads itself while the database is down (no script needed); a
+        # form sent back with what was typed does not, or the typing would be lost.
+        refresh_seconds=RETRY_AFTER["Retry-After"]
+        if not shown.database_ok and not values
+        else None,
         container=startup.container_id(),
         volume=current_app.config["VOLUME_NAME"],
-        versao=current_app.config["VERSION"],
-        limites={"usuarios": data.USUARIOS_SHOWN, "logs": data.LOGS_SHOWN},
+        version=current_app.config["VERSION"],
+        limits={"usuarios": data.USUARIOS_SHOWN, "logs": data.LOGS_SHOWN},
     )
     response = current_app.make_response((html, status))
     if status == 503:
@@ -35,11 +41,12 @@ def page(status: int, valores: dict | None = None, erros: dict | None = None):
     return response
 
 
-def error_page(status: int, mensagem: str) -> tuple[str, int]:
-    return render_template("page/erro.html", status=status, mensagem=mensagem), status
+def error_page(status: int, message: str) -> tuple[str, int]:
+    return render_template("page/erro.html", status=status, message=message), status
 
 
-def data_hora(value: datetime | None) -> str:
+def date_and_time(value: datetime | None) -> str:
+    """An instant as the page writes it: day/month/year, in UTC."""
     if value is None:
         return ""
     return value.astimezone(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
