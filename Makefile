@@ -5,7 +5,7 @@ SHELL := /bin/bash
 STACK ?= dev
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Without Pulumi Cloud, secrets (the database password) are encrypted with a
+# Without Pulumi Cloud, secrets (the database passwords) are encrypted with a
 # passphrase. Unless you provide one, the first `make up` makes one here: keep it.
 PASSPHRASE_FILE ?= .pulumi-passphrase
 ifeq ($(origin PULUMI_CONFIG_PASSPHRASE),undefined)
@@ -25,7 +25,7 @@ help:
 	@echo "make lint     ruff, hadolint and shellcheck"
 	@echo "make backup   pg_dump of the running database to backups/ (prints size and row counts)"
 	@echo "make restore FILE=backups/....dump [YES=1]   restore a backup into the running stack"
-	@echo "make logs     follow the logs of the three containers"
+	@echo "make logs     follow the logs of the four containers"
 	@echo "make status   stack outputs, and the state and health of each container (the causes of what is wrong)"
 	@echo "make psql     psql on the running database"
 	@echo "make bench    the performance benchmark, by hand (bench/README.md): bench/results.md and .png"
@@ -48,20 +48,25 @@ $(PASSPHRASE_FILE): | venv
 	@echo "Made $@: it decrypts this stack's secrets. Keep it, never commit it."
 
 # A local state backend unless you are already logged in somewhere; the stack
-# selected or created; its database password generated once and kept, as a
-# secret, in the stack's config (the retained volume needs the same one).
-# Nothing is made before the checks pass, even under make -j. Once the stack's
-# config file holds the password, all of that is done: the Pulumi CLI is not
-# asked again (each call costs a fraction of a second; `make up` names the stack).
+# selected or created; its two database passwords (the owner's, dbPassword, and
+# the API role's, dbApiPassword) generated once and kept, as secrets, in the
+# stack's config (the retained volume needs the same ones). Nothing is made
+# before the checks pass, even under make -j. Once the stack's config file holds
+# both, all of that is done: the Pulumi CLI is not asked again (each call costs a
+# fraction of a second; `make up` names the stack).
 STACK_FILE := Pulumi.$(STACK).yaml
+SECRET_KEYS := dbPassword dbApiPassword
 stack: preflight
 	@$(MAKE) --no-print-directory venv $(if $(PULUMI_CONFIG_PASSPHRASE),,$(PASSPHRASE_FILE))
-	@grep -qs '^  desafio2:dbPassword:' $(STACK_FILE) || { \
+	@{ $(foreach key,$(SECRET_KEYS),grep -qs '^  desafio2:$(key):' $(STACK_FILE) &&) true; } || { \
 	  { pulumi whoami >/dev/null 2>&1 || pulumi login --local; } \
 	  && $(PULUMI) stack select --create $(STACK) \
-	  && { $(PULUMI) config get dbPassword >/dev/null 2>&1 || { \
-	    $(PY) -c 'import secrets; print(secrets.token_urlsafe(32), end="")' \
-	      | $(PULUMI) config set --secret dbPassword && echo "Generated dbPassword (a secret in $(STACK_FILE))."; }; }; }
+	  && for key in $(SECRET_KEYS); do \
+	    $(PULUMI) config get "$$key" >/dev/null 2>&1 || { \
+	      $(PY) -c 'import secrets; print(secrets.token_urlsafe(32), end="")' \
+	        | $(PULUMI) config set --secret "$$key" \
+	        && echo "Generated $$key (a secret in $(STACK_FILE))."; } || exit 1; \
+	  done; }
 
 # --refresh (also `options: refresh: always` in Pulumi.yaml, for plain `pulumi
 # up`): read the stack back from Docker first, so that what was removed or

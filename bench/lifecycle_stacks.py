@@ -24,7 +24,7 @@ from pathlib import Path
 import docker
 import yaml
 
-from infra.config import PASSWORD_KEY
+from infra.config import SECRETS, backup_volume_name
 from testing.postgres_server import REPO_ROOT
 from tests.e2e.harness import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME
 from tests.e2e.live import FAST_SETTINGS, StackFactory, isolated_config, sweep
@@ -70,7 +70,7 @@ class ComposeStack:
 
     def _compose_file(self, run) -> dict:
         (network,) = run.of_type(NETWORK)
-        (volume,) = run.of_type(VOLUME)
+        volumes = {v.inputs["name"]: v.name for v in run.of_type(VOLUME)}
         containers = run.of_type(CONTAINER)
         names = {c.name: c.inputs["name"] for c in containers}
         services = {}
@@ -86,7 +86,7 @@ class ComposeStack:
                     "rede": {"aliases": inputs["networksAdvanced"][0].get("aliases") or []}
                 },
                 "volumes": [
-                    *(f"dados:{m['target']}" for m in inputs.get("mounts") or []),
+                    *(f"{volumes[m['source']]}:{m['target']}" for m in inputs.get("mounts") or []),
                     *self._files(container.name, inputs.get("uploads") or []),
                 ],
                 "ports": [
@@ -112,7 +112,7 @@ class ComposeStack:
             "version": "2.4",  # depends_on conditions, in docker-compose 1.29
             "services": services,
             "networks": {"rede": {"name": network.inputs["name"], "driver": "bridge"}},
-            "volumes": {"dados": {"name": volume.inputs["name"]}},
+            "volumes": {key: {"name": name} for name, key in volumes.items()},
         }
 
     def _files(self, resource: str, uploads: list[dict]) -> list[str]:
@@ -161,7 +161,7 @@ class MakeStack:
         (workdir / "backend").mkdir()
         self._make("stack")
         for key, value in self.config.items():
-            if key != PASSWORD_KEY:
+            if key not in SECRETS:
                 self._pulumi("config", "set", key, str(value))
 
     def _make(self, target: str) -> None:
@@ -192,8 +192,9 @@ class MakeStack:
 
     def reset(self) -> None:
         self._make("down")
-        with contextlib.suppress(docker.errors.NotFound):
-            self.client.volumes.get(self.volume).remove()
+        for volume in (self.volume, backup_volume_name(self.volume)):
+            with contextlib.suppress(docker.errors.NotFound):
+                self.client.volumes.get(volume).remove()
 
     def close(self) -> None:
         self._make("down")
@@ -220,9 +221,9 @@ class HarnessStack:
 
     def reset(self) -> None:
         self._stack.destroy()
-        volume = self._stack.volume()
-        if volume is not None:
-            volume.remove()
+        for volume in (self._stack.volume(), self._stack.volume(backups=True)):
+            if volume is not None:
+                volume.remove()
 
     def close(self) -> None:
         self._factory.close()

@@ -19,13 +19,13 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from infra.config import StackConfig
+from infra.config import StackConfig, backup_volume_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_SQL = (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")
 READER_SCRIPT = (REPO_ROOT / "reader" / "leitor.sh").read_text(encoding="utf-8")
-# The app applies them at its start (app/desafio2/migrations.py); given to it as
-# files rather than built into the image, whose build context is app/ alone.
+# The migrator applies them (app/desafio2/migrations.py); given to it as files
+# rather than built into the image, whose build context is app/ alone.
 MIGRATIONS = {
     path.name: path.read_text(encoding="utf-8")
     for path in sorted((REPO_ROOT / "db" / "migrations").glob("*.sql"))
@@ -33,6 +33,10 @@ MIGRATIONS = {
 
 PGDATA = "/var/lib/postgresql/data"
 PASSWORD_FILE = "/run/secrets/db_password"  # noqa: S105 - a path, not a password
+API_PASSWORD_FILE = "/run/secrets/db_api_password"  # noqa: S105 - a path, not a password
+# The API's login role, made by db/migrations/0005_papel_da_api.sql.
+API_ROLE = "api"
+BACKUP_DIR = "/srv/backups"
 INITDB_SCRIPT = "/docker-entrypoint-initdb.d/init.sql"
 READER_SCRIPT_PATH = "/opt/leitor/leitor.sh"
 MIGRATIONS_DIR = "/srv/app/migrations"
@@ -66,6 +70,22 @@ HEALTHCHECK_TOLERANCE_SECONDS = 25
 # -I -S: the check runs every second; an interpreter without site-packages starts in
 # a fraction of the time (app/healthcheck.py needs the standard library only).
 APP_HEALTH_TEST = ["python", "-I", "-S", "healthcheck.py"]
+# The migrator: the app image's migration runner, as the schema's owner, in a
+# container of its own, so that the serving process never holds the owner's
+# password (app/desafio2/migrations.py backs up, migrates, sets the API role's
+# password). It then stays, idle and healthy, so that `up` waits for it as it
+# waits for the database, on one host and on a swarm alike (a service whose task
+# exits never converges); a failure exits, and Docker runs it again. The marker
+# is removed first: a restart (after a restore) is healthy only once it migrated.
+MIGRATED_MARKER = "/tmp/desafio2-schema-current"  # noqa: S108 - the container's own /tmp
+MIGRATOR_SCRIPT = (
+    f"rm -f {MIGRATED_MARKER} && python -m desafio2.migrations || exit; touch {MIGRATED_MARKER}; "
+    # The shell is the container's PID 1, which ignores a TERM it has no trap for:
+    # without one, every stop would wait out the grace period.
+    "trap 'exit 0' TERM INT; sleep infinity & wait"
+)
+MIGRATOR_COMMAND = ["/bin/sh", "-c", MIGRATOR_SCRIPT]
+MIGRATOR_HEALTH_TEST = ["test", "-e", MIGRATED_MARKER]
 # Without a grace period the database is killed when it is stopped for a
 # replacement or a destroy; PostgreSQL then has to recover on its next start.
 DB_STOP_GRACE_SECONDS = 30
@@ -74,12 +94,14 @@ APP_STOP_GRACE_SECONDS = 15  # gunicorn's graceful_timeout is 10 s
 
 @dataclasses.dataclass(frozen=True)
 class Stack:
-    """The declared resources. On a host db, app and reader are docker.Container;
-    on a swarm docker.Service."""
+    """The declared resources. On a host db, migrator, app and reader are
+    docker.Container; on a swarm docker.Service."""
 
     network: docker.Network
     volume: docker.Volume
+    backups: docker.Volume
     db: pulumi.CustomResource
+    migrator: pulumi.CustomResource
     app: pulumi.CustomResource
     reader: pulumi.CustomResource
     outputs: dict[str, pulumi.Input[str]]  # what `pulumi stack output` shows
@@ -119,16 +141,33 @@ def db_environment(config: StackConfig) -> list[str]:
     ]
 
 
-def app_environment(config: StackConfig, volume: docker.Volume) -> list[pulumi.Input[str]]:
+def database_environment(config: StackConfig, user: str, password_file: str) -> list[str]:
+    """libpq's variables, with the password in a file (app/desafio2/settings.py)."""
     return [
         f"PGHOST={config.db_alias}",
         f"PGPORT={DB_PORT}",
-        f"PGUSER={config.db_user}",
+        f"PGUSER={user}",
         f"PGDATABASE={config.db_name}",
-        f"DATABASE_PASSWORD_FILE={PASSWORD_FILE}",
+        f"DATABASE_PASSWORD_FILE={password_file}",
+    ]
+
+
+def migrator_environment(config: StackConfig) -> list[str]:
+    return [
+        *database_environment(config, config.db_user, PASSWORD_FILE),
+        f"API_DATABASE_PASSWORD_FILE={API_PASSWORD_FILE}",
+        f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
+        f"BACKUP_DIR={BACKUP_DIR}",
+    ]
+
+
+def app_environment(config: StackConfig, volume: docker.Volume) -> list[pulumi.Input[str]]:
+    return [
+        *database_environment(config, API_ROLE, API_PASSWORD_FILE),
         volume.name.apply(lambda name: f"VOLUME_NAME={name}"),
         f"WEB_CONCURRENCY={config.app_workers}",
         f"GUNICORN_THREADS={config.app_threads}",
+        # The app waits until the schema is at the version its migrations reach.
         f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
     ]
 
@@ -140,10 +179,19 @@ def reader_environment(config: StackConfig) -> list[str]:
     ]
 
 
-def declare_volume(config: StackConfig) -> docker.Volume:
+def declare_volumes(config: StackConfig) -> tuple[docker.Volume, docker.Volume]:
+    """The data's volume and the backups' volume, both kept by `pulumi destroy`."""
+    data = declare_volume("dados-postgres", config, config.volume_name)
+    data.name.apply(lambda actual: warn_if_volume_kept(actual, config.volume_name))
+    # Named after the data's, and kept with it when volumeName changes (ignore_changes).
+    backups = declare_volume("backups-postgres", config, backup_volume_name(config.volume_name))
+    return data, backups
+
+
+def declare_volume(resource_name: str, config: StackConfig, name: str) -> docker.Volume:
     volume = docker.Volume(
-        "dados-postgres",
-        name=config.volume_name,
+        resource_name,
+        name=name,
         opts=pulumi.ResourceOptions(
             # `pulumi destroy` leaves the volume, and its data, in Docker; the
             # next `up` attaches it again by name. retainVolume=false then
@@ -158,7 +206,6 @@ def declare_volume(config: StackConfig) -> docker.Volume:
             ignore_changes=["name", "driver", "driverOpts", "labels"],
         ),
     )
-    volume.name.apply(lambda actual: warn_if_volume_kept(actual, config.volume_name))
     return volume
 
 

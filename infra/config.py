@@ -13,10 +13,17 @@ import re
 import pulumi
 
 PASSWORD_KEY = "dbPassword"  # noqa: S105 - a config key, not a password
-SET_PASSWORD_COMMAND = (
-    f"pulumi config set --secret {PASSWORD_KEY} "
-    "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
-)
+API_PASSWORD_KEY = "dbApiPassword"  # noqa: S105 - a config key, not a password
+# Each secret config key and the StackConfig field it fills: the owner's password
+# (the database's superuser, which runs the migrations) and the API role's.
+SECRETS = {PASSWORD_KEY: "db_password", API_PASSWORD_KEY: "db_api_password"}
+
+
+def set_secret_command(key: str) -> str:
+    return (
+        f"pulumi config set --secret {key} "
+        "\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
+    )
 
 
 class ConfigError(pulumi.RunError):
@@ -29,6 +36,9 @@ class StackConfig:
     # password on the next `up` would not match the one the retained volume
     # was initialised with.
     db_password: pulumi.Output[str]
+    # The API's own role (db/migrations/0005): it may read and write what the API
+    # does, and nothing more; only the migrator holds the owner's password.
+    db_api_password: pulumi.Output[str]
 
     network_name: str = "rede-desafio2"
     volume_name: str = "dados_postgres"
@@ -41,6 +51,8 @@ class StackConfig:
     db_user: str = "usuario"
     db_host_port: int = 0  # 0 keeps the database off the host
     db_bind_address: str = "127.0.0.1"
+    # The one-shot step that backs up and migrates the database as its owner.
+    migrator_container_name: str = "db-migracoes"
 
     app_image_name: str = "desafio2-app:local"
     app_container_name: str = "app-flask"
@@ -82,18 +94,33 @@ def config_key(field_name: str) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
+SECRET_FIELDS = frozenset(SECRETS.values())
+
+
 def settable_fields() -> list[dataclasses.Field]:
-    return [f for f in dataclasses.fields(StackConfig) if f.name != "db_password"]
+    return [f for f in dataclasses.fields(StackConfig) if f.name not in SECRET_FIELDS]
+
+
+def defaults() -> StackConfig:
+    """Every default, with no secret: for comparisons and names."""
+    return StackConfig(**dict.fromkeys(SECRET_FIELDS))
+
+
+def backup_volume_name(volume_name: str) -> str:
+    """The volume the migrator writes its pre-migration backups to, beside the data's."""
+    return f"{volume_name}_backups"
 
 
 def load(config: pulumi.Config | None = None) -> StackConfig:
     config = config or pulumi.Config()
-    password = config.get_secret(PASSWORD_KEY)
-    if password is None:
+    secrets = {field: config.get_secret(key) for key, field in SECRETS.items()}
+    missing = [key for key, field in SECRETS.items() if secrets[field] is None]
+    if missing:
         raise ConfigError(
-            f"The stack has no database password ({PASSWORD_KEY}); nothing was changed.\n"
-            "`make up` generates one the first time. With plain pulumi, set it once per stack:\n"
-            f"    {SET_PASSWORD_COMMAND}"
+            f"The stack has no {' and no '.join(missing)} (database passwords); "
+            "nothing was changed.\n"
+            "`make up` generates them the first time. With plain pulumi, set each once "
+            "per stack:\n" + "".join(f"    {set_secret_command(key)}\n" for key in missing)
         )
     values = {}
     for field in settable_fields():
@@ -101,7 +128,7 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
         value = getter(config_key(field.name))
         if value is not None:
             values[field.name] = value
-    stack_config = StackConfig(db_password=password, **values)
+    stack_config = StackConfig(**secrets, **values)
     validate(stack_config)
     return stack_config
 
@@ -127,6 +154,7 @@ def validate(config: StackConfig) -> None:
         "db_container_name",
         "app_container_name",
         "reader_container_name",
+        "migrator_container_name",
         "db_alias",
         "app_alias",
     ):

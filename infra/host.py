@@ -1,4 +1,4 @@
-"""The stack on one Docker host (target "host", the default): three containers."""
+"""The stack on one Docker host (target "host", the default): four containers."""
 
 import ipaddress
 
@@ -6,10 +6,12 @@ import pulumi
 import pulumi_docker as docker
 
 from infra.common import (
+    API_PASSWORD_FILE,
     APP_BUILD,
     APP_HEALTH_TEST,
     APP_PORT,
     APP_STOP_GRACE_SECONDS,
+    BACKUP_DIR,
     DB_PORT,
     DB_STOP_GRACE_SECONDS,
     HEALTHCHECK_TIMEOUT_SECONDS,
@@ -18,6 +20,8 @@ from infra.common import (
     LOG_DRIVER,
     MIGRATIONS,
     MIGRATIONS_DIR,
+    MIGRATOR_COMMAND,
+    MIGRATOR_HEALTH_TEST,
     PASSWORD_FILE,
     PGDATA,
     READER_SCRIPT,
@@ -26,10 +30,11 @@ from infra.common import (
     app_environment,
     db_environment,
     db_health_test,
-    declare_volume,
+    declare_volumes,
     export,
     go_duration,
     healthcheck_retries,
+    migrator_environment,
     reader_environment,
     url_outputs,
 )
@@ -110,8 +115,15 @@ def published(internal: int, external: int, bind_address: str) -> list[docker.Co
 
 def declare(config: StackConfig) -> Stack:
     network = docker.Network("rede", name=config.network_name, driver="bridge")
-    volume = declare_volume(config)
+    volume, backups = declare_volumes(config)
     password_upload = docker.ContainerUploadArgs(file=PASSWORD_FILE, content=config.db_password)
+    api_password_upload = docker.ContainerUploadArgs(
+        file=API_PASSWORD_FILE, content=config.db_api_password
+    )
+    migration_uploads = [
+        docker.ContainerUploadArgs(file=f"{MIGRATIONS_DIR}/{name}", content=content)
+        for name, content in MIGRATIONS.items()
+    ]
 
     db_image = docker.RemoteImage("postgres-image", name=config.db_image, keep_locally=True)
     db = container(
@@ -136,6 +148,22 @@ def declare(config: StackConfig) -> Stack:
     app_image = docker.Image(
         "app-image", image_name=config.app_image_name, build=APP_BUILD, skip_push=True
     )
+    migrator = container(
+        "db-migracoes",
+        config,
+        network,
+        name=config.migrator_container_name,
+        image=app_image.repo_digest,
+        entrypoints=MIGRATOR_COMMAND,
+        envs=migrator_environment(config),
+        # The only container besides the database's that holds the owner's password.
+        uploads=[password_upload, api_password_upload, *migration_uploads],
+        mounts=[docker.ContainerMountArgs(type="volume", source=backups.name, target=BACKUP_DIR)],
+        health_test=MIGRATOR_HEALTH_TEST,
+        # Once the database is healthy (db waits for it).
+        opts=pulumi.ResourceOptions(depends_on=[db]),
+    )
+
     app = container(
         "app-flask",
         config,
@@ -144,18 +172,13 @@ def declare(config: StackConfig) -> Stack:
         name=config.app_container_name,
         image=app_image.repo_digest,
         envs=app_environment(config, volume),
-        uploads=[
-            password_upload,
-            *(
-                docker.ContainerUploadArgs(file=f"{MIGRATIONS_DIR}/{name}", content=content)
-                for name, content in MIGRATIONS.items()
-            ),
-        ],
+        # The API role's password only: it cannot change the schema or read other files.
+        uploads=[api_password_upload, *migration_uploads],
         ports=published(APP_PORT, config.app_host_port, config.app_bind_address),
         health_test=APP_HEALTH_TEST,
         destroy_grace_seconds=APP_STOP_GRACE_SECONDS,
-        # The app may only start once the database is healthy (db waits for it).
-        opts=pulumi.ResourceOptions(depends_on=[db]),
+        # Once the schema is current (the migrator is healthy once it migrated).
+        opts=pulumi.ResourceOptions(depends_on=[migrator]),
     )
 
     reader_image = docker.RemoteImage("curl-image", name=config.reader_image, keep_locally=True)
@@ -174,10 +197,12 @@ def declare(config: StackConfig) -> Stack:
     outputs = {
         **url_outputs(public_url(config.app_bind_address, config.app_host_port)),
         "volumeName": volume.name,
+        "backupVolumeName": backups.name,
         "networkName": network.name,
         "dbContainer": db.name,
+        "migratorContainer": migrator.name,
         "appContainer": app.name,
         "readerContainer": reader.name,
     }
     export(outputs)
-    return Stack(network, volume, db, app, reader, outputs)
+    return Stack(network, volume, backups, db, migrator, app, reader, outputs)

@@ -8,31 +8,26 @@ node the provider talks to (docs/swarm.md).
 Neither the routing mesh nor virtual-IP endpoints are used: both need IPVS in
 the nodes' kernels. The app publishes its port in host mode (each node that
 runs an app task answers on it) and services find each other by DNS round
-robin (`dnsrr`).
-
-Durations are written as the provider reads a service back (shortDur,
-resource_docker_service_structures.go:1341: "2m", not "2m0s"), images by
-digest, and networks by ID (resource_docker_service.go:716: "Using the name
-attribute of the docker network will lead to constant replacements").
+robin (`dnsrr`). Each service is made of the parts in infra/swarm_spec.py.
 """
-
-import base64
 
 import pulumi
 import pulumi_docker as docker
 
 from infra.common import (
+    API_PASSWORD_FILE,
     APP_BUILD,
     APP_HEALTH_TEST,
     APP_PORT,
     APP_STOP_GRACE_SECONDS,
+    BACKUP_DIR,
     DB_STOP_GRACE_SECONDS,
-    HEALTHCHECK_TIMEOUT_SECONDS,
     INIT_SQL,
     INITDB_SCRIPT,
-    LOG_DRIVER,
     MIGRATIONS,
     MIGRATIONS_DIR,
+    MIGRATOR_COMMAND,
+    MIGRATOR_HEALTH_TEST,
     PASSWORD_FILE,
     PGDATA,
     READER_SCRIPT,
@@ -41,180 +36,37 @@ from infra.common import (
     app_environment,
     db_environment,
     db_health_test,
-    declare_volume,
+    declare_volumes,
     export,
-    go_duration,
-    healthcheck_retries,
+    migrator_environment,
     reader_environment,
     url_outputs,
 )
-from infra.config import StackConfig, config_key
-
-# The image's platforms are added to a service's placement when it is created
-# (the provider asks the registry for the image's digest and platforms,
-# QueryRegistry: resource_docker_service_funcs.go:45, moby client
-# service_create.go) and never by an update. Only a service that declares a
-# placement sees them as a change: the placement block is Optional and Computed,
-# kept whole from the state when it is left out, but its `platforms` is Optional
-# alone (resource_docker_service.go:637-684), so a declared placement without
-# them plans their removal, an update on every `up`.
-IGNORED_WITH_A_PLACEMENT = ["taskSpec.placement.platforms"]
-# The app's rolling update: a new task must be healthy before an old one
-# stops; a task that fails within this time rolls the update back.
-UPDATE_MONITOR_SECONDS = 10
-
-# An update restarts a service's tasks when their template differs from the
-# service's, compared field by field and in order (swarmkit IsTaskDirty,
-# manager/orchestrator/task.go: reflect.DeepEqual). So every update must send
-# what Docker already holds for every part the program did not change:
-#
-# - Environment variables: the provider sends a service's `env` map as a list in
-#   Go's map iteration order, a new one on each call (createContainerSpec,
-#   resource_docker_service_structures.go:729; mapTypeMapValsToStringSlice,
-#   resource_docker_container_structures.go:218-226). No service declares more
-#   than one: the database and the reader get theirs from env(1) in front of
-#   their command, a list sent in order; the app reads them from a file
-#   (a config, APP_SETTINGS_FILE) that its one variable names.
-# - The restart policy: left out, it is created empty and read back with no
-#   delay or window, and every update then sends both as 0 (createRestartPolicy,
-#   structures.go:1084-1109, parses the state's "" and ignores the error). It is
-#   declared in full, as Docker's defaults (swarmkit api/defaults/service.go:
-#   any, 5 s, no limit) and in the form the provider reads back
-#   (flattenTaskRestartPolicy, structures.go:456-478): a part left out would be
-#   sent as 0 on every update.
-RESTART_DELAY_SECONDS = 5
-# The image's own ENTRYPOINT and CMD (docker-library/postgres
-# 15/alpine3.22/Dockerfile:203 and :230; the stand-in's .ci/images/postgres/Dockerfile
-# the same): a service's command replaces both (moby
-# daemon/cluster/executor/container/container.go, containerConfig.config()). Its
-# entrypoint reads POSTGRES_* from its environment only (docker-entrypoint.sh:9-25,
-# file_env, called at :235-238), so they are set by env(1) around that command.
-POSTGRES_COMMAND = ["docker-entrypoint.sh", "postgres"]
-# Read by app/desafio2/settings.py, which puts each NAME=value line it holds into
-# the app's environment, as on one host.
-APP_SETTINGS_VARIABLE = "SETTINGS_FILE"
-APP_SETTINGS_FILE = "/srv/app/settings.env"
-
-
-def with_environment(variables: list[str], command: list[str]) -> list[str]:
-    """`command` run by env(1) with `variables` (NAME=value) set: POSIX, in busybox
-    (the alpine images) and coreutils (Debian's) alike; env execs the command, which
-    stays the container's main process."""
-    return ["env", *variables, *command]
-
-
-def restart_policy():
-    return docker.ServiceTaskSpecRestartPolicyArgs(
-        condition="any",
-        delay=short_duration(RESTART_DELAY_SECONDS),
-        max_attempts=0,
-        window=short_duration(0),
-    )
-
-
-def short_duration(seconds: int) -> str:
-    """Whole seconds as the provider writes a service's durations back: Go's
-    Duration.String() without a trailing zero unit (5s, 1m30s, 2m, 1h)."""
-    text = go_duration(seconds)
-    if text.endswith("m0s"):
-        text = text[:-2]
-    if text.endswith("h0m"):
-        text = text[:-2]
-    return text
-
-
-def base64_text(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def file_config(resource_name: str, content: pulumi.Input[str], path: str):
-    """A file given to a service's tasks as a swarm config, mounted read-only at path.
-
-    Configs cannot change: a new content makes a new config (the name is
-    Pulumi's auto-name, so the new one does not clash with the old), the
-    service moves to it, then the old one is removed.
-    """
-    data = pulumi.Output.from_input(content).apply(base64_text)
-    config = docker.ServiceConfig(resource_name, data=data)
-    return docker.ServiceTaskSpecContainerSpecConfigArgs(
-        config_id=config.id, config_name=config.name, file_name=path
-    )
-
-
-def healthcheck(config: StackConfig, test: list[str]):
-    return docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
-        tests=["CMD", *test],
-        interval=short_duration(config.healthcheck_interval_seconds),
-        timeout=short_duration(HEALTHCHECK_TIMEOUT_SECONDS),
-        retries=healthcheck_retries(config.healthcheck_interval_seconds),
-        start_period=short_duration(config.start_timeout_seconds),
-    )
-
-
-def service(
-    resource_name: str,
-    config: StackConfig,
-    network: docker.Network,
-    *,
-    name: str,
-    container_spec: docker.ServiceTaskSpecContainerSpecArgs,
-    aliases: list[str] | None = None,
-    replicas: int = 1,
-    placement: docker.ServiceTaskSpecPlacementArgs | None = None,
-    endpoint_spec: docker.ServiceEndpointSpecArgs | None = None,
-    opts: pulumi.ResourceOptions | None = None,
-    **service_args,
-) -> docker.Service:
-    """A service of the stack: on its overlay network, found by DNS round robin,
-    with rotated logs; `up` waits until its tasks run (and are healthy)."""
-    return docker.Service(
-        resource_name,
-        name=name,
-        task_spec=docker.ServiceTaskSpecArgs(
-            container_spec=container_spec,
-            networks_advanceds=[
-                docker.ServiceTaskSpecNetworksAdvancedArgs(id=network.id, aliases=aliases)
-            ],
-            placement=placement,
-            restart_policy=restart_policy(),
-            log_driver=docker.ServiceTaskSpecLogDriverArgs(name=LOG_DRIVER),
-        ),
-        mode=docker.ServiceModeArgs(replicated=docker.ServiceModeReplicatedArgs(replicas=replicas)),
-        endpoint_spec=endpoint_spec or docker.ServiceEndpointSpecArgs(mode="dnsrr"),
-        converge_config=docker.ServiceConvergeConfigArgs(
-            delay=short_duration(1), timeout=short_duration(config.start_timeout_seconds)
-        ),
-        opts=pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(
-                ignore_changes=IGNORED_WITH_A_PLACEMENT if placement else None,
-                # A new alias or network replaces a service
-                # (resource_docker_service.go:710-733); its name is fixed, so the
-                # old one must go first.
-                delete_before_replace=True,
-            ),
-            opts,
-        ),
-        **service_args,
-    )
-
-
-def update_policy(args_type, *, order: str, failure_action: str):
-    return args_type(
-        parallelism=1,
-        order=order,
-        failure_action=failure_action,
-        monitor=short_duration(UPDATE_MONITOR_SECONDS),
-    )
+from infra.config import StackConfig, config_key, defaults
+from infra.swarm_spec import (
+    APP_SETTINGS_FILE,
+    APP_SETTINGS_VARIABLE,
+    POSTGRES_COMMAND,
+    as_stored,
+    base64_text,
+    file_config,
+    healthcheck,
+    pinned,
+    service,
+    short_duration,
+    update_policy,
+    with_environment,
+)
 
 
 def warn_about_host_only_settings(config: StackConfig) -> None:
-    defaults = StackConfig(db_password=None)
+    default = defaults()
     for field, why in (
         ("app_bind_address", "a swarm publishes on every interface of every node"),
         ("db_bind_address", "the database is never published on a swarm"),
         ("healthcheck_start_interval_seconds", "a service's health check has none"),
     ):
-        if getattr(config, field) != getattr(defaults, field):
+        if getattr(config, field) != getattr(default, field):
             pulumi.log.warn(f"{config_key(field)} has no effect on a swarm: {why}")
 
 
@@ -222,14 +74,16 @@ def declare(config: StackConfig) -> Stack:
     warn_about_host_only_settings(config)
     network = docker.Network("rede", name=config.network_name, driver="overlay")
     # On the manager the provider talks to: the node that must carry the label.
-    volume = declare_volume(config)
+    volume, backups = declare_volumes(config)
     # Never in an environment variable, a label or `docker service inspect`:
-    # tasks read it from a file (Docker's secrets are encrypted in the swarm's
-    # Raft log and only sent to the nodes that run a task using them).
-    password = docker.Secret("db-password", data=config.db_password.apply(base64_text))
-    password_file = docker.ServiceTaskSpecContainerSpecSecretArgs(
-        secret_id=password.id, secret_name=password.name, file_name=PASSWORD_FILE
-    )
+    # tasks read them from files (Docker's secrets are encrypted in the swarm's
+    # Raft log and only sent to the nodes that run a task using them). Each
+    # service holds only its own: the owner's is the database's and the
+    # migrator's, the API role's the migrator's (it sets it) and the app's.
+    password_file = secret_file("db-password", config.db_password, PASSWORD_FILE)
+    api_password_file = secret_file("db-api-password", config.db_api_password, API_PASSWORD_FILE)
+    # The database's node: it holds the data's volume, and the migrator's backups.
+    on_the_db_node = [f"node.labels.{config.db_node_label}==true"]
 
     db_image = docker.RemoteImage("postgres-image", name=config.db_image, keep_locally=True)
     db = service(
@@ -251,9 +105,7 @@ def declare(config: StackConfig) -> Stack:
             healthcheck=healthcheck(config, db_health_test(config)),
             stop_grace_period=short_duration(DB_STOP_GRACE_SECONDS),
         ),
-        placement=docker.ServiceTaskSpecPlacementArgs(
-            constraints=[f"node.labels.{config.db_node_label}==true"]
-        ),
+        placement=docker.ServiceTaskSpecPlacementArgs(constraints=on_the_db_node),
         # Never two servers on one data directory: the old task stops first.
         update_config=update_policy(
             docker.ServiceUpdateConfigArgs, order="stop-first", failure_action="pause"
@@ -266,6 +118,33 @@ def declare(config: StackConfig) -> Stack:
         build=APP_BUILD,
         skip_push=False,
     )
+    app_image_digest = app_image.repo_digest.apply(as_stored)
+    migrations = migration_configs()
+    migrator = service(
+        "db-migracoes",
+        config,
+        network,
+        name=config.migrator_container_name,
+        container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+            image=app_image_digest,
+            commands=MIGRATOR_COMMAND,
+            secrets=[password_file, api_password_file],
+            **settings("migrator-settings", migrator_environment(config), migrations),
+            mounts=[
+                docker.ServiceTaskSpecContainerSpecMountArgs(
+                    type="volume", source=backups.name, target=BACKUP_DIR
+                )
+            ],
+            healthcheck=healthcheck(config, MIGRATOR_HEALTH_TEST),
+        ),
+        placement=docker.ServiceTaskSpecPlacementArgs(constraints=on_the_db_node),
+        # One runner at a time (the runner's lock would make a second one wait anyway).
+        update_config=update_policy(
+            docker.ServiceUpdateConfigArgs, order="stop-first", failure_action="pause"
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[db]),
+    )
+
     app = service(
         "app-flask",
         config,
@@ -274,9 +153,9 @@ def declare(config: StackConfig) -> Stack:
         aliases=[config.app_alias],
         replicas=config.app_replicas,
         container_spec=docker.ServiceTaskSpecContainerSpecArgs(
-            image=app_image.repo_digest.apply(as_stored),
-            secrets=[password_file],
-            **app_settings(config, volume),
+            image=app_image_digest,
+            secrets=[api_password_file],
+            **settings("app-settings", app_environment(config, volume), migrations),
             healthcheck=healthcheck(config, APP_HEALTH_TEST),
             stop_grace_period=short_duration(APP_STOP_GRACE_SECONDS),
         ),
@@ -296,7 +175,7 @@ def declare(config: StackConfig) -> Stack:
         rollback_config=update_policy(
             docker.ServiceRollbackConfigArgs, order="start-first", failure_action="pause"
         ),
-        opts=pulumi.ResourceOptions(depends_on=[db]),
+        opts=pulumi.ResourceOptions(depends_on=[migrator]),
     )
 
     reader_image = docker.RemoteImage("curl-image", name=config.reader_image, keep_locally=True)
@@ -316,8 +195,10 @@ def declare(config: StackConfig) -> Stack:
     outputs = {
         **url_outputs(f"http://{config.app_public_host}:{config.app_host_port}"),
         "volumeName": volume.name,
+        "backupVolumeName": backups.name,
         "networkName": network.name,
         "dbService": db.name,
+        "migratorService": migrator.name,
         "appService": app.name,
         "readerService": reader.name,
         "dbPlacement": volume.name.apply(
@@ -329,40 +210,26 @@ def declare(config: StackConfig) -> Stack:
         "readerPlacement": "any node",
     }
     export(outputs)
-    return Stack(network, volume, db, app, reader, outputs)
+    return Stack(network, volume, backups, db, migrator, app, reader, outputs)
 
 
-def pinned(image: docker.RemoteImage, name: str) -> pulumi.Output[str]:
-    """The image by its registry digest: what every node pulls, the same everywhere."""
-
-    def digest_or_error(digest: str) -> str:
-        if not digest:
-            raise pulumi.RunError(
-                f"image {name} has no registry digest on the manager (built or loaded "
-                "there, never pulled): a swarm's nodes pull what they run, so push it to "
-                "a registry and name it there"
-            )
-        return as_stored(digest)
-
-    return image.repo_digest.apply(digest_or_error)
+def secret_file(resource_name: str, value: pulumi.Output[str], path: str):
+    secret = docker.Secret(resource_name, data=value.apply(base64_text))
+    return docker.ServiceTaskSpecContainerSpecSecretArgs(
+        secret_id=secret.id, secret_name=secret.name, file_name=path
+    )
 
 
-def as_stored(reference: str) -> str:
-    """An image reference as Docker stores it in a service: moby's client sends the
-    familiar form (imageWithTagString, client/service_create.go), so a Docker Hub
-    repository loses its docker.io/ and the provider would read back a change."""
-    return reference.removeprefix("docker.io/")
-
-
-def app_settings(config: StackConfig, volume: docker.Volume) -> dict:
-    """The app's env and configs: its environment on one host as the NAME=value lines
-    of a file, which its one variable names, and the migrations."""
-    lines = pulumi.Output.all(*app_environment(config, volume)).apply(
+def settings(resource_name: str, environment: list[pulumi.Input[str]], migrations: list) -> dict:
+    """The env and configs of a service of the app image: its environment on one host
+    as the NAME=value lines of a file, which its one variable names, and the migrations
+    (app/desafio2/settings.py reads the file)."""
+    lines = pulumi.Output.all(*environment).apply(
         lambda variables: "".join(f"{line}\n" for line in variables)
     )
     return {
         "env": {APP_SETTINGS_VARIABLE: APP_SETTINGS_FILE},
-        "configs": [file_config("app-settings", lines, APP_SETTINGS_FILE), *migration_configs()],
+        "configs": [file_config(resource_name, lines, APP_SETTINGS_FILE), *migrations],
     }
 
 

@@ -11,13 +11,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/lib.sh"
 
 resolve_all
-export DB_CONTAINER APP_CONTAINER READER_CONTAINER VOLUME_NAME DB_SERVICE APP_SERVICE READER_SERVICE
+export DB_CONTAINER MIGRATOR_CONTAINER APP_CONTAINER READER_CONTAINER VOLUME_NAME BACKUP_VOLUME_NAME \
+    DB_SERVICE MIGRATOR_SERVICE APP_SERVICE READER_SERVICE
 "$here/migration-report.sh" || true
 # A container that keeps failing waits in Docker's backoff, up to a minute, before
 # its next start: start it now, so that one whose cause was mended (a volume put
 # right, say) is judged on this start, not on the last failed one.
 if [[ -z "$DB_SERVICE" ]]; then
-    for name in "$DB_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER"; do
+    for name in "$DB_CONTAINER" "$MIGRATOR_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER"; do
         if [[ "$(docker inspect --format '{{.State.Status}}' "$name" 2>/dev/null)" == restarting ]]; then
             printf '%s was restarting in a loop: started again now\n' "$name"
             docker restart "$name" >/dev/null || true

@@ -2,13 +2,14 @@
 # shellcheck shell=bash
 #
 # Which containers to talk to, first match wins:
-#   1. the environment: DB_CONTAINER, APP_CONTAINER, READER_CONTAINER, VOLUME_NAME
+#   1. the environment: DB_CONTAINER, MIGRATOR_CONTAINER, APP_CONTAINER, READER_CONTAINER,
+#      VOLUME_NAME, BACKUP_VOLUME_NAME
 #   2. the stack's config file, Pulumi.<STACK>.yaml, with the program's defaults
 #      (scripts/stack_names.py); without that file, the stack's outputs, when the
 #      Pulumi CLI can read them (STACK selects one)
 #   3. the program's defaults
-# On a swarm (target swarm: the outputs, or DB_SERVICE, APP_SERVICE and
-# READER_SERVICE, name services), the database container is its service's
+# On a swarm (target swarm: the outputs, or DB_SERVICE, MIGRATOR_SERVICE, APP_SERVICE
+# and READER_SERVICE, name services), the database container is its service's
 # running task on the engine the docker CLI talks to: the database's node.
 # The database user and name come from DB_USER / DB_NAME, else from the db
 # container itself (the POSTGRES_USER / POSTGRES_DB it was created with), so a
@@ -63,6 +64,7 @@ resolve_services() {
     # ${X-...}: a value already resolved, even empty (one host), is not asked for again.
     [[ -n "${DB_SERVICE+set}${DB_CONTAINER:-}" ]] || load_names
     DB_SERVICE="${DB_SERVICE-$(stack_output dbService "")}"
+    MIGRATOR_SERVICE="${MIGRATOR_SERVICE-$(stack_output migratorService "")}"
     APP_SERVICE="${APP_SERVICE-$(stack_output appService "")}"
     READER_SERVICE="${READER_SERVICE-$(stack_output readerService "")}"
     if [[ -n "$DB_SERVICE" && -z "${DB_CONTAINER:-}" ]]; then
@@ -85,14 +87,16 @@ resolve_db() {
 }
 
 resolve_all() {
-    [[ -n "${APP_CONTAINER:-}" && -n "${READER_CONTAINER:-}" && -n "${VOLUME_NAME:-}" ]] \
-        || load_names
+    [[ -n "${MIGRATOR_CONTAINER:-}" && -n "${APP_CONTAINER:-}" && -n "${READER_CONTAINER:-}" \
+        && -n "${VOLUME_NAME:-}" ]] || load_names
     resolve_services
     # On a swarm the database container is its task here, or none (resolve_db says so).
     [[ -n "$DB_SERVICE" ]] || DB_CONTAINER="${DB_CONTAINER:-$(stack_output dbContainer db-postgres)}"
+    MIGRATOR_CONTAINER="${MIGRATOR_CONTAINER:-$(stack_output migratorContainer db-migracoes)}"
     APP_CONTAINER="${APP_CONTAINER:-$(stack_output appContainer app-flask)}"
     READER_CONTAINER="${READER_CONTAINER:-$(stack_output readerContainer leitor-dados)}"
     VOLUME_NAME="${VOLUME_NAME:-$(stack_output volumeName dados_postgres)}"
+    BACKUP_VOLUME_NAME="${BACKUP_VOLUME_NAME:-$(stack_output backupVolumeName "${VOLUME_NAME}_backups")}"
 }
 
 # shellcheck disable=SC2034 # used by the scripts that source this file

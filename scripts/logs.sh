@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make logs: the three containers' logs (on a swarm: the services'), interleaved as they come, following.
+# make logs: the four containers' logs (on a swarm: the services'), interleaved as they come, following.
 # Each line starts with its container's name. TAIL=n lines of history first (20).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +12,7 @@ if [[ -n "$DB_SERVICE" ]]; then
     # On a swarm: every task's log, from whichever node runs it; each line
     # starts with the task and its node.
     pids=()
-    for service in "$DB_SERVICE" "$APP_SERVICE" "$READER_SERVICE"; do
+    for service in "$DB_SERVICE" "$MIGRATOR_SERVICE" "$APP_SERVICE" "$READER_SERVICE"; do
         docker service logs --follow --tail "${TAIL:-20}" "$service" 2>&1 &
         pids+=("$!")
     done
@@ -20,7 +20,7 @@ if [[ -n "$DB_SERVICE" ]]; then
     wait
     exit 0
 fi
-containers=("$DB_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER")
+containers=("$DB_CONTAINER" "$MIGRATOR_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER")
 width=0
 for name in "${containers[@]}"; do ((${#name} > width)) && width=${#name}; done
 

@@ -9,9 +9,10 @@
 # touched. Then, unless --yes, the user confirms on the terminal. The restore
 # itself is one transaction: it applies whole or, on any error, not at all.
 # Afterwards the schema is the dump's: tables and functions the dump lacks (what
-# migrations added since it was taken) are gone, and the app's next start
-# migrates the restored data again. Each id sequence continues after the
-# highest restored id.
+# migrations added since it was taken) are gone; the grants the dump holds (to
+# the API's role) are kept. Then the migrator (db-migracoes) runs again and
+# migrates the restored data, before this script says it is done. Each id
+# sequence continues after the highest restored id.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -31,6 +32,7 @@ done
 [[ -n "$file" ]] || die "no file given; $usage"
 [[ -f "$file" && -r "$file" ]] || die "$file: no such readable file"
 
+resolve_all
 resolve_db
 
 errors="$(mktemp)"
@@ -81,7 +83,7 @@ leftovers="$(db_query "
 # shellcheck disable=SC2016 # expanded by the container's shell
 if ! docker exec -i -e PGOPTIONS='-c lock_timeout=30s' "$DB_CONTAINER" sh -c '
         script="$(mktemp)" || exit 1
-        pg_restore --clean --if-exists --no-owner --no-privileges --file="$script" &&
+        pg_restore --clean --if-exists --no-owner --file="$script" &&
             psql -X -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" \
                 -f "$script" -c "$3"
         status=$?
@@ -97,3 +99,21 @@ db_query "
 
 printf 'Restored. The database holds:\n'
 db_query "$COUNT_ROWS" | print_counts
+
+# The restored schema may be older than the app's: the migrator brings it up to date.
+printf 'Migrating the restored data (%s)...\n' "${MIGRATOR_SERVICE:-$MIGRATOR_CONTAINER}"
+if [[ -n "$MIGRATOR_SERVICE" ]]; then
+    # Waits until the new task runs, i.e. is healthy: it has migrated.
+    docker service update --force --quiet "$MIGRATOR_SERVICE" >/dev/null \
+        || die "the migrator did not migrate the restored data: docker service logs $MIGRATOR_SERVICE"
+else
+    docker restart "$MIGRATOR_CONTAINER" >/dev/null
+    for ((waited = 0; ; waited++)); do
+        health="$(docker inspect --format '{{.State.Health.Status}}' "$MIGRATOR_CONTAINER" 2>/dev/null || true)"
+        [[ "$health" != healthy ]] || break
+        ((waited < ${MIGRATOR_WAIT_SECONDS:-120})) \
+            || die "the migrator did not migrate the restored data in time: docker logs $MIGRATOR_CONTAINER"
+        sleep 1
+    done
+fi
+printf 'Migrated: the schema is current.\n'

@@ -16,23 +16,29 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from infra.config import StackConfig, config_key  # found through the path above
+from infra.config import backup_volume_name, config_key, defaults  # through the path above
 
 PROJECT = "desafio2"
-ROLES = {"db": "db_container_name", "app": "app_container_name", "reader": "reader_container_name"}
+ROLES = {
+    "db": "db_container_name",
+    "migrator": "migrator_container_name",
+    "app": "app_container_name",
+    "reader": "reader_container_name",
+}
 
 
 def names(config: dict) -> dict[str, str]:
-    defaults = StackConfig(db_password=None)
+    default = defaults()
 
     def value(field: str) -> str:
-        return str(config.get(f"{PROJECT}:{config_key(field)}", getattr(defaults, field)))
+        return str(config.get(f"{PROJECT}:{config_key(field)}", getattr(default, field)))
 
     kind = "Service" if value("target") == "swarm" else "Container"
     return {
         **{f"{role}{kind}": value(field) for role, field in ROLES.items()},
         "networkName": value("network_name"),
         "volumeName": value("volume_name"),
+        "backupVolumeName": backup_volume_name(value("volume_name")),
     }
 
 

@@ -8,8 +8,8 @@ not running and healthy: its last log lines and one line on the likely cause
 (verdict_causes.py). Exits 1 when any part is not.
 
 The parts come from the environment (scripts/lib.sh resolves them from the
-stack's outputs): DB_CONTAINER, APP_CONTAINER, READER_CONTAINER, or on a swarm
-DB_SERVICE, APP_SERVICE, READER_SERVICE; VOLUME_NAME names the volume in the
+stack's outputs): DB_CONTAINER, MIGRATOR_CONTAINER, APP_CONTAINER, READER_CONTAINER,
+or on a swarm DB_SERVICE, MIGRATOR_SERVICE, APP_SERVICE, READER_SERVICE; VOLUME_NAME names the volume in the
 causes. `--wait SECONDS` gives parts that run but are not healthy yet that long
 to settle; the wait ends at once when a part has stopped or restarted, since
 what waits for it would wait in vain. UP_STARTED (seconds since the epoch) leaves out swarm task failures older
@@ -27,7 +27,8 @@ import time
 
 from verdict_causes import likely_cause
 
-ROLES = ("db", "app", "reader")
+# The migrator stays, idle and healthy, once it has migrated (infra/common.py).
+ROLES = ("db", "migrator", "app", "reader")
 TAIL = 15
 POLL_SECONDS = 0.5
 # Swarm task states before "running" (swarmkit's order), and those it never leaves.
@@ -241,7 +242,10 @@ def main() -> int:
     args = parser.parse_args()
     names, swarm = parts_from_environment()
     if not all(names.values()):
-        print("verdict: set DB_CONTAINER, APP_CONTAINER and READER_CONTAINER", file=sys.stderr)
+        print(
+            "verdict: set DB_CONTAINER, MIGRATOR_CONTAINER, APP_CONTAINER and READER_CONTAINER",
+            file=sys.stderr,
+        )
         return 2
     since = float(os.environ.get("UP_STARTED") or 0)
     parts = judge(names, swarm, args.wait, since)

@@ -3,8 +3,8 @@ line, for scripts/verdict.py.
 
 Read from what the part itself says (Docker's error, its health check's output, a
 swarm task's error, its last log lines) by the messages PostgreSQL, gunicorn, the
-app and Docker write; then from the part it needs (the app needs the database);
-then from its state alone.
+app and Docker write; then from the part it needs (the migrator needs the
+database, the app the migrator); then from its state alone.
 """
 
 import re
@@ -56,16 +56,31 @@ DATABASE = (
         "PostgreSQL may not read or write its files in {volume}: they belong to another user",
     ),
 )
-APP = (
+MIGRATOR = (
     (
         r"password authentication failed",
-        "the database refused the app's password: the stack's dbPassword is not the one the "
-        f"volume {{volume}} was initialised with ({DOCS}: the files to keep)",
+        "the database refused the owner's password: the stack's dbPassword is not the one "
+        f"the volume {{volume}} was initialised with ({DOCS}: the files to keep)",
     ),
     (
         r"migrations: FAILED",
-        "a migration failed, so the app does not start; its migrations: lines say why, and "
-        "the database is as it was",
+        "a migration failed, so the schema is not current and the app waits; the migrations: "
+        "lines say why, and the database is as it was",
+    ),
+    (
+        r"did not answer within",
+        "the database does not answer the migrator",
+    ),
+)
+APP = (
+    (
+        r"password authentication failed",
+        "the database refused the API role's password: the migrator sets it from the stack's "
+        "dbApiPassword at each of its starts (docker restart the migrator, then the app)",
+    ),
+    (
+        r"waited for the migrator|schema .*not current",
+        "the schema is not at the app's version: the migrator has not migrated it",
     ),
     (
         r"answered HTTP/\S+ 503|database unavailable|did not answer within",
@@ -82,10 +97,10 @@ READER = (
         "the app's name does not resolve on the stack's network",
     ),
 )
-BY_ROLE = {"db": DATABASE, "app": APP, "reader": READER}
+BY_ROLE = {"db": DATABASE, "migrator": MIGRATOR, "app": APP, "reader": READER}
 # What a part cannot work without, and what the program makes before it.
-NEEDS = {"app": "db"}
-MADE_AFTER = {"app": "db", "reader": "app"}
+NEEDS = {"migrator": "db", "app": "migrator"}
+MADE_AFTER = {"migrator": "db", "app": "migrator", "reader": "app"}
 
 
 def likely_cause(part, by_role: dict, volume: str) -> str:

@@ -25,7 +25,14 @@ import docker.errors
 import pytest
 import requests
 
-from infra.config import PASSWORD_KEY, StackConfig, config_key, settable_fields, validate
+from infra.config import (
+    SECRETS,
+    StackConfig,
+    backup_volume_name,
+    config_key,
+    settable_fields,
+    validate,
+)
 from infra.host import public_url
 from testing.postgres_server import free_port
 from tests.e2e.harness import CONTAINER, IMAGE, PROJECT_ROOT, REMOTE_IMAGE, DockerHarness
@@ -37,6 +44,7 @@ DOCKERD_HINT = "start one: bash .ci/start-dockerd.sh"
 
 ROLES = {
     "db": "db_container_name",
+    "migrator": "migrator_container_name",
     "app": "app_container_name",
     "reader": "reader_container_name",
 }
@@ -45,6 +53,7 @@ ISOLATED_FIELDS = (
     "network_name",
     "volume_name",
     "db_container_name",
+    "migrator_container_name",
     "app_container_name",
     "reader_container_name",
     "app_image_name",
@@ -77,7 +86,7 @@ def connect_engine() -> docker.DockerClient:
 @functools.cache
 def _declared() -> ProgramRun:
     """The program's declarations with the defaults, read once per session."""
-    return run_program({PASSWORD_KEY: "unused"})
+    return run_program(dict.fromkeys(SECRETS, "unused"))
 
 
 def pulled_images() -> list[str]:
@@ -189,17 +198,19 @@ class EffectiveConfig(Mapping):
         fields = {config_key(f.name): f for f in settable_fields()}
         settings = {}
         for key, value in values.items():
-            if key == PASSWORD_KEY:
+            if key in SECRETS:
                 continue
             if key not in fields:
                 raise KeyError(f"{key} is not a config key of the stack (see infra/config.py)")
             if type(value) is not fields[key].type:
                 raise TypeError(f"config {key}={value!r} must be a {fields[key].type.__name__}")
             settings[fields[key].name] = value
-        self._config = StackConfig(db_password=values[PASSWORD_KEY], **settings)
+        self._config = StackConfig(
+            **{field: values[key] for key, field in SECRETS.items()}, **settings
+        )
         validate(self._config)
         self._items = {
-            PASSWORD_KEY: values[PASSWORD_KEY],
+            **{key: values[key] for key in SECRETS},
             **{key: getattr(self._config, f.name) for key, f in fields.items()},
         }
 
@@ -224,14 +235,14 @@ class EffectiveConfig(Mapping):
         return getattr(self._config, name)
 
     def __repr__(self) -> str:
-        shown = {k: ("[secret]" if k == PASSWORD_KEY else v) for k, v in self._items.items()}
+        shown = {k: ("[secret]" if k in SECRETS else v) for k, v in self._items.items()}
         return f"EffectiveConfig({shown})"
 
 
 def isolated_config(prefix: str) -> dict[str, object]:
     defaults = {f.name: f.default for f in settable_fields()}
     return {
-        PASSWORD_KEY: secrets.token_urlsafe(24),
+        **{key: secrets.token_urlsafe(24) for key in SECRETS},
         **{config_key(name): prefix + defaults[name] for name in ISOLATED_FIELDS},
         "appHostPort": free_port(),
         **FAST_SETTINGS,
@@ -281,7 +292,7 @@ class LiveStack:
         self.run = None
 
     def replace(self, *roles: str) -> ProgramRun:
-        """`pulumi up --replace` of the containers of these roles ("db", "app", "reader")."""
+        """`pulumi up --replace` of the containers of these roles (see ROLES)."""
         names = []
         for role in roles:
             container = self.container_name(role)
@@ -370,10 +381,12 @@ class LiveStack:
         wait_until(lambda: self.health(role) == "healthy", timeout, f"{role} to be healthy")
         return self.container(role)
 
-    def volume(self):
-        """The stack's volume, or None when Docker has none of that name."""
+    def volume(self, *, backups: bool = False):
+        """The stack's volume (or its backups' volume), or None when Docker has none of
+        that name."""
+        name = self.config.volume_name
         try:
-            return self.docker.volumes.get(self.config.volume_name)
+            return self.docker.volumes.get(backup_volume_name(name) if backups else name)
         except docker.errors.NotFound:
             return None
 
@@ -398,13 +411,10 @@ class LiveStack:
         return {
             **os.environ,
             "STACK": f"{self.prefix}not-a-pulumi-stack",
-            "DB_CONTAINER": self.container_name("db"),
-            "APP_CONTAINER": self.container_name("app"),
-            "READER_CONTAINER": self.container_name("reader"),
+            **{f"{role.upper()}_CONTAINER": self.container_name(role) for role in ROLES},
+            **{f"{role.upper()}_SERVICE": "" for role in ROLES},
             "VOLUME_NAME": self.config.volume_name,
-            "DB_SERVICE": "",
-            "APP_SERVICE": "",
-            "READER_SERVICE": "",
+            "BACKUP_VOLUME_NAME": backup_volume_name(self.config.volume_name),
             **extra,
         }
 

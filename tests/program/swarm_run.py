@@ -7,12 +7,12 @@ import base64
 import pytest
 
 from tests.e2e.harness.schema import AUTONAMED, SERVICE, SERVICE_CONFIG
-from tests.program.conftest import PASSWORD
+from tests.program.conftest import PASSWORDS
 from tests.support.program import ProgramRun, fake_outputs, run_program
 
 REGISTRY = "registry.example.com:5000"
-SWARM = {"dbPassword": PASSWORD, "target": "swarm", "registry": REGISTRY}
-SERVICE_NAMES = ("db-postgres", "app-flask", "leitor-dados")
+SWARM = {**PASSWORDS, "target": "swarm", "registry": REGISTRY}
+SERVICE_NAMES = ("db-postgres", "db-migracoes", "app-flask", "leitor-dados")
 
 
 def autonamed_outputs(resource):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import ConfigError, StackConfig, config_key, settable_fields
-from tests.program.conftest import PASSWORD
+from infra.config import SECRET_FIELDS, ConfigError, config_key, defaults, settable_fields
+from tests.program.conftest import PASSWORDS
 from tests.support.program import run_program
 
 CONFIG_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -31,7 +31,7 @@ def test_missing_password_stops_before_declaring_anything():
 )
 def test_unusable_values_are_rejected_naming_the_key(key, value):
     with pytest.raises(ConfigError, match=f"config {key}="):
-        run_program({"dbPassword": PASSWORD, key: value})
+        run_program({**PASSWORDS, key: value})
 
 
 def test_config_keys_are_the_camel_case_field_names():
@@ -45,4 +45,5 @@ def test_the_docs_document_every_key_with_its_default(field: dataclasses.Field):
 
 
 def test_mock_runtime_sees_the_same_defaults_as_the_dataclass(declared):
-    assert dataclasses.replace(declared.config, db_password=None) == StackConfig(db_password=None)
+    no_secrets = dict.fromkeys(SECRET_FIELDS)
+    assert dataclasses.replace(declared.config, **no_secrets) == defaults()

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.common import INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
+from infra.common import API_PASSWORD_FILE, INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
 from tests.e2e.harness.schema import CONTAINER
-from tests.program.conftest import PASSWORD, env_of
+from tests.program.conftest import PASSWORD, PASSWORDS, env_of
 from tests.support.program import is_secret, run_program, unwrap_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -14,7 +14,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def test_declares_exactly_the_stack(declared):
     types = sorted(r.type.split(":")[-1] for r in declared.resources.values())
-    assert types == ["Container"] * 3 + ["Image", "Network", "RemoteImage", "RemoteImage", "Volume"]
+    assert (
+        types
+        == ["Container"] * 4 + ["Image", "Network", "RemoteImage", "RemoteImage"] + ["Volume"] * 2
+    )
 
 
 def test_network_is_a_named_bridge(declared):
@@ -39,7 +42,7 @@ def test_volume_replacement_is_guarded_by_ignoring_changes_that_force_it(declare
 
 
 def test_retain_switch_off_lets_destroy_delete_the_volume():
-    run = run_program({"dbPassword": PASSWORD, "retainVolume": False})
+    run = run_program({**PASSWORDS, "retainVolume": False})
     assert run.resources["dados-postgres"].options.retain_on_delete is False
 
 
@@ -118,7 +121,7 @@ def test_database_port_is_not_published_by_default(declared):
 
 
 def test_database_port_can_be_published_on_loopback():
-    run = run_program({"dbPassword": PASSWORD, "dbHostPort": 15432})
+    run = run_program({**PASSWORDS, "dbHostPort": 15432})
     assert run.resources["db-postgres"].inputs["ports"] == [
         {"internal": 5432, "external": 15432, "ip": "127.0.0.1"}
     ]
@@ -153,23 +156,23 @@ def test_app_is_published_on_loopback_port_5000(declared):
 
 
 def test_app_port_and_bind_address_are_configurable():
-    run = run_program({"dbPassword": PASSWORD, "appHostPort": 8080, "appBindAddress": "0.0.0.0"})
+    run = run_program({**PASSWORDS, "appHostPort": 8080, "appBindAddress": "0.0.0.0"})
     port = run.resources["app-flask"].inputs["ports"][0]
     assert (port["external"], port["ip"]) == (8080, "0.0.0.0")
 
 
-def test_app_starts_only_after_the_database(declared):
-    assert declared.stack.db in declared.resources["app-flask"].options.depends_on
+def test_app_starts_only_after_the_migrator_has_migrated(declared):
+    assert declared.resources["app-flask"].options.depends_on == [declared.stack.migrator]
 
 
 def test_app_reaches_the_database_by_its_alias(declared):
     env = env_of(declared.resources["app-flask"])
-    assert (env["PGHOST"], env["PGUSER"], env["PGDATABASE"]) == ("db", "usuario", "aplicacao")
+    assert (env["PGHOST"], env["PGUSER"], env["PGDATABASE"]) == ("db", "api", "aplicacao")
 
 
-def test_app_reads_the_password_from_a_file(declared):
+def test_app_reads_the_api_roles_password_from_a_file(declared):
     env = env_of(declared.resources["app-flask"])
-    assert env["DATABASE_PASSWORD_FILE"] == "/run/secrets/db_password" and "PGPASSWORD" not in env
+    assert env["DATABASE_PASSWORD_FILE"] == API_PASSWORD_FILE and "PGPASSWORD" not in env
 
 
 def test_app_has_a_health_check_of_its_own(declared):
@@ -219,7 +222,7 @@ def test_every_container_logs_to_the_rotating_local_driver_without_options(decla
     # Log options would be merged with the daemon's and read back: a replacement per up.
     assert [
         (c.inputs["logDriver"], c.inputs.get("logOpts")) for c in declared.of_type(CONTAINER)
-    ] == [("local", None)] * 3
+    ] == [("local", None)] * 4
 
 
 def test_health_check_durations_are_written_as_the_provider_reads_them_back(declared):
@@ -235,7 +238,7 @@ def test_health_check_durations_are_written_as_the_provider_reads_them_back(decl
 def test_a_container_is_unhealthy_after_the_same_25_s_of_failures_whatever_the_interval(
     interval, retries
 ):
-    run = run_program({"dbPassword": PASSWORD, "healthcheckIntervalSeconds": interval})
+    run = run_program({**PASSWORDS, "healthcheckIntervalSeconds": interval})
     checks = [run.resources[n].inputs["healthcheck"] for n in ("db-postgres", "app-flask")]
     assert [(c["interval"], c["retries"]) for c in checks] == [(f"{interval}s", retries)] * 2
 
@@ -246,7 +249,7 @@ def test_no_health_check_has_a_start_interval_by_default_so_docker_20_10_works(d
 
 
 def test_a_start_interval_is_declared_only_when_configured():
-    run = run_program({"dbPassword": PASSWORD, "healthcheckStartIntervalSeconds": 1})
+    run = run_program({**PASSWORDS, "healthcheckStartIntervalSeconds": 1})
     assert run.resources["db-postgres"].inputs["healthcheck"]["startInterval"] == "1s"
 
 
@@ -270,7 +273,7 @@ def test_no_input_holds_a_machine_specific_path(declared):
 
 
 def test_a_second_run_declares_identical_inputs_so_up_replaces_nothing(declared):
-    again = run_program({"dbPassword": PASSWORD})
+    again = run_program(PASSWORDS)
     assert {n: r.inputs for n, r in again.resources.items()} == {
         n: r.inputs for n, r in declared.resources.items()
     }
@@ -284,7 +287,7 @@ def test_every_name_is_configurable():
         "appContainerName": "a1",
         "readerContainerName": "r1",
     }
-    run = run_program({"dbPassword": PASSWORD, **names})
+    run = run_program({**PASSWORDS, **names})
     assert [
         run.outputs[k]
         for k in ("networkName", "volumeName", "dbContainer", "appContainer", "readerContainer")

@@ -15,30 +15,35 @@ from tests.support.program import plain_strings, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "secure-defaults-password-6b1d"
+API_PASSWORD = "secure-defaults-api-password-91c4"
+# Each password and the one container that must hold it (the walk must see it there).
+HOLDERS = {PASSWORD: "db-migracoes", API_PASSWORD: "app-flask"}
 DEBUG_SWITCHES = {"FLASK_DEBUG", "FLASK_ENV", "PYTHONDEVMODE", "PYTHONBREAKPOINT"}
 
 
 @pytest.fixture(scope="module")
 def program():
-    return run_program({"dbPassword": PASSWORD})
+    return run_program({"dbPassword": PASSWORD, "dbApiPassword": API_PASSWORD})
 
 
-def test_the_password_is_in_no_input_unless_marked_secret(program):
+@pytest.mark.parametrize("password", HOLDERS, ids=["owner", "api"])
+def test_a_password_is_in_no_input_unless_marked_secret(program, password):
     leaks = [
         name
         for name, resource in program.resources.items()
-        if any(PASSWORD in text for text in plain_strings(resource.inputs))
+        if any(password in text for text in plain_strings(resource.inputs))
     ]
     assert leaks == []
     # The walk must see the password where it does go, or it proves nothing.
-    assert PASSWORD in repr(program.resources["app-flask"].inputs["uploads"])
+    assert password in repr(program.resources[HOLDERS[password]].inputs["uploads"])
 
 
-def test_the_password_is_in_no_label_or_env(program):
+@pytest.mark.parametrize("password", HOLDERS, ids=["owner", "api"])
+def test_a_password_is_in_no_label_or_env(program, password):
     # Marked secret or not: docker inspect shows labels and env to anyone who may run it.
     for resource in program.resources.values():
-        assert PASSWORD not in repr(resource.inputs.get("labels", []))
-        assert PASSWORD not in repr(resource.inputs.get("envs", []))
+        assert password not in repr(resource.inputs.get("labels", []))
+        assert password not in repr(resource.inputs.get("envs", []))
 
 
 def test_no_container_switches_debugging_on(program):
@@ -121,7 +126,7 @@ def make_stack(tmp_path: Path, stack: str) -> tuple[subprocess.CompletedProcess,
     return made, calls
 
 
-def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
+def test_make_gives_pulumi_each_password_only_as_a_secret_on_stdin(tmp_path):
     # What ends in Pulumi.<stack>.yaml is what `config set` was told: --secret
     # (encrypted there) and the value on stdin, never on a command line.
     made, calls = make_stack(tmp_path, "secure-defaults-test")
@@ -130,20 +135,29 @@ def test_make_gives_pulumi_the_password_only_as_a_secret_on_stdin(tmp_path):
 
     lines = calls.read_text().splitlines()
     sets = [line for line in lines if "config set" in line]
-    assert sets == ["args: --non-interactive config set --secret dbPassword"]
-    (password,) = [line.removeprefix("stdin: ") for line in lines if line.startswith("stdin: ")]
-    assert len(password) >= 32  # the password did go to Pulumi: the searches below mean something
-    assert not [line for line in lines if line.startswith("args: ") and password in line]
-    assert password not in made.stdout + made.stderr
-    assert password not in passphrase.read_text()
+    assert sets == [
+        f"args: --non-interactive config set --secret {key}"
+        for key in ("dbPassword", "dbApiPassword")
+    ]
+    passwords = [line.removeprefix("stdin: ") for line in lines if line.startswith("stdin: ")]
+    # The passwords did go to Pulumi, two of them: the searches below mean something.
+    assert len(passwords) == len(set(passwords)) == 2
+    for password in passwords:
+        assert len(password) >= 32
+        assert not [line for line in lines if line.startswith("args: ") and password in line]
+        assert password not in made.stdout + made.stderr
+        assert password not in passphrase.read_text()
     assert passphrase.stat().st_mode & 0o777 == 0o600
 
 
-def test_once_the_stack_file_holds_the_password_make_asks_pulumi_nothing(tmp_path):
+def test_once_the_stack_file_holds_the_passwords_make_asks_pulumi_nothing(tmp_path):
     # Each CLI call costs a fraction of a second of every `make up`.
     stack = f"fast-path-{tmp_path.name[-8:].lower()}"
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
-    stack_file.write_text("config:\n  desafio2:dbPassword:\n    secure: v1:abc\n")
+    stack_file.write_text(
+        "config:\n  desafio2:dbApiPassword:\n    secure: v1:def\n"
+        "  desafio2:dbPassword:\n    secure: v1:abc\n"
+    )
     try:
         made, calls = make_stack(tmp_path, stack)
     finally:

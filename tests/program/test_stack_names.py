@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from infra.common import REPO_ROOT
+from infra.config import SECRETS
 from tests.e2e.harness import CONTAINER, SERVICE
 from tests.support.program import run_program
 
@@ -21,21 +22,25 @@ def names_from(tmp_path, config: str) -> dict[str, str]:
 
 
 def declared_names(type_token: str, **config) -> list[str]:
-    run = run_program({"dbPassword": "x", **config})
+    run = run_program({**dict.fromkeys(SECRETS, "x"), **config})
     return [r.inputs["name"] for r in run.of_type(type_token)]
 
 
 def test_on_one_host_the_containers_are_named_as_the_program_names_them(tmp_path):
     names = names_from(tmp_path, "config:\n  desafio2:appContainerName: outro-app\n")
-    assert [names[k] for k in ("dbContainer", "appContainer", "readerContainer")] == (
-        declared_names(CONTAINER, appContainerName="outro-app")
+    roles = ("dbContainer", "migratorContainer", "appContainer", "readerContainer")
+    assert [names[k] for k in roles] == (declared_names(CONTAINER, appContainerName="outro-app"))
+    assert (names["volumeName"], names["backupVolumeName"], names["networkName"]) == (
+        "dados_postgres",
+        "dados_postgres_backups",
+        "rede-desafio2",
     )
-    assert (names["volumeName"], names["networkName"]) == ("dados_postgres", "rede-desafio2")
 
 
 def test_on_a_swarm_the_services_are(tmp_path):
     config = "config:\n  desafio2:target: swarm\n  desafio2:registry: r.example:5000\n"
     names = names_from(tmp_path, config)
-    assert [names[k] for k in ("dbService", "appService", "readerService")] == declared_names(
+    roles = ("dbService", "migratorService", "appService", "readerService")
+    assert [names[k] for k in roles] == declared_names(
         SERVICE, target="swarm", registry="r.example:5000"
     )

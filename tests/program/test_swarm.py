@@ -17,7 +17,7 @@ from tests.e2e.harness.schema import (
     SERVICE,
     SERVICE_CONFIG,
 )
-from tests.program.conftest import PASSWORD
+from tests.program.conftest import PASSWORD, PASSWORDS
 from tests.program.swarm_run import (
     REGISTRY,
     SERVICE_NAMES,
@@ -43,7 +43,7 @@ def test_swarm_declares_no_container(declared_on_swarm):
     assert declared_on_swarm.of_type(CONTAINER) == []
 
 
-def test_swarm_declares_the_three_parts_as_services(declared_on_swarm):
+def test_swarm_declares_the_four_parts_as_services(declared_on_swarm):
     assert [s.name for s in services(declared_on_swarm)] == list(SERVICE_NAMES)
 
 
@@ -187,7 +187,12 @@ def test_services_find_each_other_by_their_aliases(declared_on_swarm):
         .get("aliases")
         for name in SERVICE_NAMES
     }
-    assert aliases == {"db-postgres": ["db"], "app-flask": ["app"], "leitor-dados": None}
+    assert aliases == {
+        "db-postgres": ["db"],
+        "db-migracoes": None,
+        "app-flask": ["app"],
+        "leitor-dados": None,
+    }
 
 
 # The password.
@@ -227,8 +232,10 @@ def test_outputs_are_the_urls_names_and_where_each_service_runs(declared_on_swar
         "logsUrl": "http://localhost:5000/logs",
         "statusUrl": "http://localhost:5000/status",
         "volumeName": "dados_postgres",
+        "backupVolumeName": "dados_postgres_backups",
         "networkName": "rede-desafio2",
         "dbService": "db-postgres",
+        "migratorService": "db-migracoes",
         "appService": "app-flask",
         "readerService": "leitor-dados",
         "dbPlacement": "the node labelled desafio2.db=true (it holds dados_postgres)",
@@ -280,7 +287,7 @@ def test_no_output_holds_the_password(declared_on_swarm):
 )
 def test_unusable_swarm_config_is_rejected_naming_the_key(config, key):
     with pytest.raises(ConfigError, match=f"config {key}="):
-        run_program({"dbPassword": PASSWORD, **config})
+        run_program({**PASSWORDS, **config})
 
 
 @pytest.mark.parametrize(

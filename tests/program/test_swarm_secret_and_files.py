@@ -4,12 +4,20 @@ the files the services need as swarm configs. One intent per test."""
 import base64
 from pathlib import Path
 
-from infra.common import INITDB_SCRIPT, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT_PATH
+import pytest
+
+from infra.common import (
+    API_PASSWORD_FILE,
+    INITDB_SCRIPT,
+    MIGRATIONS_DIR,
+    PASSWORD_FILE,
+    READER_SCRIPT_PATH,
+)
 from infra.swarm import APP_SETTINGS_FILE
 from tests.e2e.harness.schema import (
     SERVICE_CONFIG,
 )
-from tests.program.conftest import PASSWORD
+from tests.program.conftest import API_PASSWORD, PASSWORD
 from tests.program.swarm_run import (
     SERVICE_NAMES,
     decoded,
@@ -35,24 +43,45 @@ def test_password_secret_data_is_marked_secret(declared_on_swarm):
     assert is_secret(declared_on_swarm.resources["db-password"].inputs["data"])
 
 
-def test_database_and_app_read_the_password_from_a_secret_file(declared_on_swarm):
-    secret = declared_on_swarm.resources["db-password"]
-    expected = [
-        {"secretId": secret.id, "secretName": secret.outputs["name"], "fileName": PASSWORD_FILE}
-    ]
-    mounted = {name: spec(declared_on_swarm, name).get("secrets") for name in SERVICE_NAMES}
-    assert mounted == {"db-postgres": expected, "app-flask": expected, "leitor-dados": None}
+def test_the_api_password_secret_holds_the_api_roles_password(declared_on_swarm):
+    data = declared_on_swarm.resources["db-api-password"].inputs["data"]
+    assert is_secret(data) and decoded(unwrap_secrets(data)) == API_PASSWORD
 
 
-def test_password_file_is_the_one_the_services_are_told_about(declared_on_swarm):
+def test_each_service_holds_only_its_own_passwords_as_secret_files(declared_on_swarm):
+    def mounted(resource_name: str, path: str) -> dict:
+        secret = declared_on_swarm.resources[resource_name]
+        return {"secretId": secret.id, "secretName": secret.outputs["name"], "fileName": path}
+
+    owner = mounted("db-password", PASSWORD_FILE)
+    api = mounted("db-api-password", API_PASSWORD_FILE)
+    found = {name: spec(declared_on_swarm, name).get("secrets") for name in SERVICE_NAMES}
+    assert found == {
+        "db-postgres": [owner],
+        "db-migracoes": [owner, api],
+        "app-flask": [api],
+        "leitor-dados": None,
+    }
+
+
+def test_password_files_are_the_ones_the_services_are_told_about(declared_on_swarm):
+    def settings(name: str) -> list[str]:
+        return mounted_configs(declared_on_swarm, name)[APP_SETTINGS_FILE].splitlines()
+
     told = (
         spec(declared_on_swarm, "db-postgres")["commands"],
-        mounted_configs(declared_on_swarm, "app-flask")[APP_SETTINGS_FILE].splitlines(),
+        settings("db-migracoes"),
+        settings("app-flask"),
     )
     assert (
         f"POSTGRES_PASSWORD_FILE={PASSWORD_FILE}" in told[0],
-        f"DATABASE_PASSWORD_FILE={PASSWORD_FILE}" in told[1],
-    ) == (True, True)
+        {
+            f"DATABASE_PASSWORD_FILE={PASSWORD_FILE}",
+            f"API_DATABASE_PASSWORD_FILE={API_PASSWORD_FILE}",
+        }
+        <= set(told[1]),
+        f"DATABASE_PASSWORD_FILE={API_PASSWORD_FILE}" in told[2],
+    ) == (True, True, True)
 
 
 def test_password_is_in_no_env_command_label_or_settings_file(declared_on_swarm):
@@ -63,12 +92,17 @@ def test_password_is_in_no_env_command_label_or_settings_file(declared_on_swarm)
         for resource in declared_on_swarm.resources.values()
         for value in walk_values_under(resource.inputs, {"env", "commands", "labels"})
     ]
-    found.append(mounted_configs(declared_on_swarm, "app-flask")[APP_SETTINGS_FILE])
-    assert len(found) > 3 and not [v for v in found if PASSWORD in repr(v)]
+    for name in ("db-migracoes", "app-flask"):
+        found.append(mounted_configs(declared_on_swarm, name)[APP_SETTINGS_FILE])
+    leaks = [v for v in found for p in (PASSWORD, API_PASSWORD) if p in repr(v)]
+    assert len(found) > 3 and not leaks
 
 
-def test_password_is_in_no_input_unless_marked_secret(declared_on_swarm):
-    hidden_forms = (PASSWORD, base64.b64encode(PASSWORD.encode()).decode())
+@pytest.mark.parametrize(
+    ("password", "secret"), [(PASSWORD, "db-password"), (API_PASSWORD, "db-api-password")]
+)
+def test_a_password_is_in_no_input_unless_marked_secret(declared_on_swarm, password, secret):
+    hidden_forms = (password, base64.b64encode(password.encode()).decode())
     leaks = [
         name
         for name, resource in declared_on_swarm.resources.items()
@@ -76,7 +110,7 @@ def test_password_is_in_no_input_unless_marked_secret(declared_on_swarm):
     ]
     assert leaks == []
     # The walk must see the password where it does go, or it proves nothing.
-    assert hidden_forms[1] in repr(declared_on_swarm.resources["db-password"].inputs)
+    assert hidden_forms[1] in repr(declared_on_swarm.resources[secret].inputs)
 
 
 # Files as swarm configs, at the paths the host stack uses.
@@ -88,12 +122,13 @@ def test_database_gets_init_sql_as_a_config_at_the_initdb_path(declared_on_swarm
     }
 
 
-def test_app_gets_every_migration_as_a_config_in_the_migrations_dir(declared_on_swarm):
+@pytest.mark.parametrize("service", ["db-migracoes", "app-flask"])
+def test_every_migration_is_a_config_in_the_migrations_dir(declared_on_swarm, service):
     expected = {
         f"{MIGRATIONS_DIR}/{path.name}": path.read_text(encoding="utf-8")
         for path in (REPO_ROOT / "db" / "migrations").glob("*.sql")
     }
-    mounted = mounted_configs(declared_on_swarm, "app-flask")
+    mounted = mounted_configs(declared_on_swarm, service)
     migrations = {path: text for path, text in mounted.items() if path != APP_SETTINGS_FILE}
     assert migrations == expected and len(expected) >= 4
 
@@ -111,7 +146,8 @@ def test_reader_runs_the_script_where_its_config_is_mounted(declared_on_swarm):
 def test_configs_are_referenced_by_id_and_name(declared_on_swarm):
     configs = {c.id: c.outputs["name"] for c in declared_on_swarm.of_type(SERVICE_CONFIG)}
     blocks = [b for name in SERVICE_NAMES for b in spec(declared_on_swarm, name).get("configs", [])]
-    assert len(blocks) == len(configs) and all(
+    # The migrations are mounted in two services, each config once in each.
+    assert {b["configId"] for b in blocks} == set(configs) and all(
         configs[b["configId"]] == b["configName"] for b in blocks
     )
 

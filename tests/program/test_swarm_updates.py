@@ -22,7 +22,7 @@ def host_env(declared, name: str) -> list[str]:
 def test_no_service_declares_more_than_one_environment_variable(declared_on_swarm):
     # The provider sends a map of two or more in a new order on every update.
     counts = {name: len(spec(declared_on_swarm, name).get("env") or {}) for name in SERVICE_NAMES}
-    assert counts == {"db-postgres": 0, "app-flask": 1, "leitor-dados": 0}
+    assert counts == {"db-postgres": 0, "db-migracoes": 1, "app-flask": 1, "leitor-dados": 0}
 
 
 def test_database_settings_are_set_by_env_around_the_images_own_command(
@@ -83,9 +83,10 @@ def test_every_service_declares_the_restart_policy_in_full(declared_on_swarm):
 def test_services_that_declare_a_placement_ignore_the_platforms_docker_adds(declared_on_swarm):
     ignored = {s.name: s.options.ignore_changes for s in services(declared_on_swarm)}
     placed = {s.name for s in services(declared_on_swarm) if s.inputs["taskSpec"].get("placement")}
-    assert placed == {"db-postgres", "app-flask"}
+    assert placed == {"db-postgres", "db-migracoes", "app-flask"}
     assert ignored == {
         "db-postgres": ["taskSpec.placement.platforms"],
+        "db-migracoes": ["taskSpec.placement.platforms"],
         "app-flask": ["taskSpec.placement.platforms"],
         "leitor-dados": None,
     }

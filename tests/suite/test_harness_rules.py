@@ -3,6 +3,7 @@ build context's digest. (The suite's own tests live here, apart from the product
 
 import pytest
 
+from infra.config import SECRETS
 from tests.e2e.harness import RULES, SERVICE, UnsupportedDeclaration
 from tests.e2e.harness.images import context_digest, repo_digest
 from tests.e2e.harness.inputs import format_duration, parse_duration
@@ -48,7 +49,7 @@ def test_a_duration_go_would_not_parse_is_an_error():
     ids=["defaults", "every-optional-input", "swarm"],
 )
 def test_every_input_the_program_sets_has_a_row_in_the_change_table(config):
-    run = run_program({"dbPassword": "x", **config})
+    run = run_program({**dict.fromkeys(SECRETS, "x"), **config})
     missing = {
         f"{r.name}.{key}"
         for r in run.resources.values()

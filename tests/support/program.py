@@ -133,7 +133,7 @@ def run_program(
     provision: Provision = fake_outputs,
     stack_name: str = "test",
 ) -> ProgramRun:
-    """Run the program with `config` (keys without the project prefix; dbPassword is secret)."""
+    """Run the program with `config` (keys without the project prefix; the SECRETS are secret)."""
     run = ProgramRun(resources={}, outputs={})
     _current_options.clear()
     pulumi.runtime.set_mocks(
@@ -141,7 +141,7 @@ def run_program(
     )
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": _config_text(value) for key, value in config.items()},
-        [f"{PROJECT}:{stack_config.PASSWORD_KEY}"],
+        [f"{PROJECT}:{key}" for key in stack_config.SECRETS],
     )
     if not _transformation_registered.is_set():
         pulumi.runtime.register_stack_transformation(_record_options)

@@ -15,14 +15,14 @@ import uuid
 import docker.errors
 import requests
 
-from infra.config import StackConfig
+from infra.config import defaults
 from tests.e2e.harness import DockerHarness, Realized
 from tests.e2e.live import EffectiveConfig, isolated_config, psql_in
 from tests.support.program import ProgramRun
 from tests.swarm.cluster import SwarmCluster
 from tests.swarm.node import APP_PORT
 
-_DEFAULTS = StackConfig(db_password=None)
+_DEFAULTS = defaults()
 
 
 class SwarmStack:
