@@ -98,8 +98,8 @@ READER = (
     ),
 )
 BY_ROLE = {"db": DATABASE, "migrator": MIGRATOR, "app": APP, "reader": READER}
-# What a part cannot work without, and what the program makes before it.
-NEEDS = {"migrator": "db", "app": "migrator"}
+# What a part cannot work without, the nearest first, and what the program makes before it.
+NEEDS = {"migrator": ("db",), "app": ("migrator", "db")}
 MADE_AFTER = {"migrator": "db", "app": "migrator", "reader": "app"}
 
 
@@ -114,9 +114,11 @@ def likely_cause(part, by_role: dict, volume: str) -> str:
     for pattern, cause in ANY_PART:
         if re.search(pattern, text, re.IGNORECASE):
             return cause
-    needed = by_role.get(NEEDS.get(part.role, ""))
-    if needed is not None and not needed.ok:
-        return f"it needs {needed.name}, which is not running and healthy (see it here)"
+    # The farthest part that fails: the migrator of a stopped database is idle and
+    # healthy, and the app then needs the database itself.
+    failing = [by_role[r] for r in NEEDS.get(part.role, ()) if r in by_role and not by_role[r].ok]
+    if failing:
+        return f"it needs {failing[-1].name}, which is not running and healthy (see it here)"
     for pattern, cause in BY_ROLE.get(part.role, ()):
         if re.search(pattern, text, re.IGNORECASE):
             return cause.format(volume=volume or "of the stack", name=part.name)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.harness import CONTAINER
 from tests.e2e.harness.inputs import parse_duration
-from tests.e2e.live import read_file
+from tests.e2e.live import ROLES, read_file
 from tests.support.program import unwrap_secrets
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +22,7 @@ def declared_containers(stack) -> dict[str, dict]:
 
 def test_every_container_matches_its_declaration(live_stack):
     declared = declared_containers(live_stack)
-    assert set(declared) == {live_stack.container_name(r) for r in ("db", "app", "reader")}
+    assert set(declared) == {live_stack.container_name(r) for r in ROLES}
     for name, inputs in declared.items():
         container = live_stack.docker.containers.get(name)
         attrs, host = container.attrs, container.attrs["HostConfig"]
@@ -68,13 +68,14 @@ def test_every_container_matches_its_declaration(live_stack):
 
 def test_only_the_app_is_published_and_only_on_loopback(live_stack):
     published = {}
-    for role in ("db", "app", "reader"):
+    for role in ROLES:
         ports = live_stack.container(role).attrs["NetworkSettings"]["Ports"] or {}
         published[role] = sorted(
             (b["HostIp"], b["HostPort"]) for bindings in ports.values() for b in bindings or []
         )
     assert published == {
         "db": [],
+        "migrator": [],
         "app": [("127.0.0.1", str(live_stack.config.app_host_port))],
         "reader": [],
     }

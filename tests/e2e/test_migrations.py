@@ -1,5 +1,6 @@
-"""A volume of the original docker compose project, pointed at by this stack, on a real engine:
-`up` migrates it and every row stays, or, when a migration cannot apply, `up`
+"""Volumes that already hold data, pointed at by this stack, on a real engine: the
+original docker compose project's and this stack's from before the API's role.
+`up` migrates them and every row stays, or, when a migration cannot apply, `up`
 fails saying why and the database stays exactly as it was."""
 
 import re
@@ -36,12 +37,41 @@ EVERY_ROW = """
 COUNTS = "SELECT (SELECT count(*) FROM usuarios) || ' ' || (SELECT count(*) FROM logs)"
 
 
+# This stack's schema before the API's role: 0001-0004 applied by the app's runner,
+# which recorded them as it still does (app/desafio2/migrations.py, TRACKING_TABLE).
+MIGRATED_UP_TO_0004 = (
+    "".join(
+        (REPO_ROOT / "db" / "migrations" / name).read_text(encoding="utf-8") + ";\n"
+        for name in (
+            "0001_esquema_original.sql",
+            "0002_datas_com_fuso_e_validacoes.sql",
+            "0003_email_unico_sem_caixa.sql",
+            "0004_contagens.sql",
+        )
+    )
+    + """
+    CREATE TABLE schema_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), baseline BOOLEAN NOT NULL
+    );
+    INSERT INTO schema_migrations (version, name, baseline) VALUES
+        (1, 'esquema_original', false), (2, 'datas_com_fuso_e_validacoes', false),
+        (3, 'email_unico_sem_caixa', false), (4, 'contagens', false);
+"""
+)
+
+
 def original_project_volume(stack, extra_sql: str = "") -> list[str]:
     """The stack's volume as the original project leaves it: its postgres image, its
     init.sql (0001), then users added by hand; the container is gone, the volume stays.
     Returns every row (EVERY_ROW) as it left them."""
+    return volume_holding(stack, ORIGINAL_INIT_SQL.read_text(encoding="utf-8"), extra_sql)
+
+
+def volume_holding(stack, init_sql: str, extra_sql: str = "") -> list[str]:
+    """The stack's volume initialised by the postgres image with init_sql, then the rows
+    added by hand (BY_HAND, extra_sql); returns every row (EVERY_ROW)."""
     config = stack.config
-    init_sql = ORIGINAL_INIT_SQL.read_text(encoding="utf-8")
     container = stack.docker.containers.create(
         config.db_image,
         name=f"{stack.prefix}original-db",
@@ -133,20 +163,41 @@ def test_up_adopts_an_original_project_volume_with_every_row(make_stack, live_st
     assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
 
     # Going back as the report says: the rows as they were (Davi is gone), migrated again.
+    # restore.sh runs the migrator again, which migrates the restored rows: the app
+    # serves them at once.
     restored = script(stack, "restore.sh", "--yes", str(dump), backups=tmp_path)
     assert restored.returncode == 0, restored.stderr
-    stack.container("app").restart()
-    stack.wait_for("/status")
+    assert "Migrated: the schema is current." in restored.stdout
     assert [u["id"] for u in stack.get("/usuarios").json()] == [1, 2, 3, 4, 6]
+    assert (
+        stack.post("/usuarios", json={"nome": "Eva", "email": "eva@example.com"}).status_code == 201
+    )
     assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
     assert stack.psql(
-        "SELECT string_agg(version || ':' || baseline, ' ') FROM schema_migrations"
-    ) == ("1:true 2:false 3:false 4:false")
+        "SELECT string_agg(version || ':' || baseline, ' ' ORDER BY version) FROM schema_migrations"
+    ) == ("1:true 2:false 3:false 4:false 5:false")
+
+
+def test_up_upgrades_a_volume_of_this_stack_from_before_the_api_role(make_stack, live_stack):
+    stack = make_stack(up=False)
+    rows_before = volume_holding(stack, MIGRATED_UP_TO_0004)
+    stack.up()
+    stack.wait_for("/status")
+    rows_after = [row for row in stack.psql(EVERY_ROW).splitlines() if "app_iniciada" not in row]
+    assert rows_after == rows_before
+    assert [(u["id"], u["email"]) for u in stack.get("/usuarios").json()][-2:] == [
+        (4, "ana.costa@example.com"),
+        (6, "Carla.Souza@Example.com"),
+    ]
+    created = stack.post("/usuarios", json={"nome": "Davi", "email": "davi@example.com"})
+    assert (created.status_code, created.json()["id"]) == (201, 7)
+    assert stack.psql(SCHEMA_FACTS) == live_stack.psql(SCHEMA_FACTS)
+    assert stack.psql("SELECT max(version) FROM schema_migrations") == "5"
 
 
 def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack, tmp_path):
-    # A short wait: the app exits at once, and Docker starting it again keeps it from
-    # ever being healthy.
+    # A short wait: the migrator exits at once, and Docker starting it again keeps it
+    # from ever being healthy.
     stack = make_stack(up=False, startTimeoutSeconds=15)
     original_project_volume(
         stack, "INSERT INTO usuarios (nome, email) VALUES ('Ana C.', 'Ana.Costa@Example.com');"
@@ -157,7 +208,7 @@ def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack
 
     # The provider says no more than that: `make up`'s verdict says why.
     verdict = stack.run_script("verdict.py").stdout
-    assert "likely cause: a migration failed, so the app does not start" in verdict
+    assert "likely cause: a migration failed, so the schema is not current" in verdict
     assert "migration 0003_email_unico_sem_caixa failed" in verdict
     assert "emails that differ only in case" in verdict
     # Not one row or column changed: the timestamps are still TIMESTAMP, no counters.
@@ -175,16 +226,19 @@ def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack
         )
         == "t"
     )
+    # Nor a role: the API's is made in the same transaction as the rest.
+    assert stack.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'api'") == "0"
     with pytest.raises(requests.RequestException):
         stack.get("/status", timeout=3)
     # The migration report of make up gives the whole of the runner's lines.
     report = script(stack, "migration-report.sh", backups=tmp_path).stdout
-    assert (
-        "migrations: FAILED, the app does not start. migration 0003_email_unico_sem_caixa" in report
-    )
+    assert "migrations: FAILED" in report and "migration 0003_email_unico_sem_caixa" in report
     assert "id 4 'ana.costa@example.com', id 7 'Ana.Costa@Example.com'" in report
 
-    # Resolved as docs/schema.md says; Docker's next start of the app migrates.
+    # Resolved as docs/schema.md says; Docker's next start of the migrator migrates,
+    # and the next up makes the app.
     stack.psql("UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
+    stack.wait_healthy("migrator", timeout=120)
+    stack.up()
     stack.wait_for("/status", timeout=120)
-    assert stack.psql("SELECT max(version) FROM schema_migrations") == "4"
+    assert stack.psql("SELECT max(version) FROM schema_migrations") == "5"

@@ -3,10 +3,11 @@ curious user would look: outputs, the state, the project's files, inspect
 output, HTTP responses, logs, the image's layers, published ports, the app's
 user.
 
-Every search for the password starts from the `password` fixture, which first
-shows that this password did reach both containers and is the one in use: a
-search that finds nothing then means the password is not there, not that it
-never went anywhere.
+Every search for a password runs for each of the stack's two, the owner's and
+the API role's, and starts from the `password` fixture, which first shows that
+this password did reach the containers that hold it and is in use: a search
+that finds nothing then means the password is not there, not that it never went
+anywhere.
 
 Read-only on the session's live_stack, except the image snapshot the layer
 search is checked against (tests/program/test_secure_defaults.py checks what
@@ -23,8 +24,8 @@ from typing import IO
 
 import pytest
 
-from infra.common import PASSWORD_FILE
-from infra.config import PASSWORD_KEY
+from infra.common import API_PASSWORD_FILE, PASSWORD_FILE
+from infra.config import API_PASSWORD_KEY, PASSWORD_KEY
 from tests.e2e.harness import IMAGE, PROJECT_ROOT
 from tests.e2e.live import ROLES, read_file
 from tests.support.program import plain_strings
@@ -53,17 +54,41 @@ NOT_WRITTEN_BY_THE_STACK = {".git", ".venv", "__pycache__", ".pytest_cache", ".r
 BENCH_WORK = PROJECT_ROOT / "bench" / ".work"
 
 
+# Each password: its config key, its file, and the containers that hold it (the last
+# is the one whose top layer the snapshot search finds it in).
+PASSWORDS = {
+    "owner": (PASSWORD_KEY, PASSWORD_FILE, ("db", "migrator")),
+    "api": (API_PASSWORD_KEY, API_PASSWORD_FILE, ("migrator", "app")),
+}
+
+
+@pytest.fixture(scope="module", params=PASSWORDS)
+def whose(request) -> str:
+    """Whose password a test searches for: each test runs for both."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def password(live_stack) -> str:
-    """The stack's password, once shown to be in both containers and in use."""
-    secret = live_stack.config[PASSWORD_KEY]
+def password(whose, live_stack) -> str:
+    """One of the stack's passwords, once shown to be in its containers and in use."""
+    key, path, holders = PASSWORDS[whose]
+    secret = live_stack.config[key]
     assert len(secret) >= 16  # an empty or short one would "match" nothing by luck
-    for role in ("db", "app"):
-        content, _, _ = read_file(live_stack.container(role), PASSWORD_FILE)
+    for role in holders:
+        content, _, _ = read_file(live_stack.container(role), path)
         assert content.decode() == secret, role
-    # The app read it from its file and the database accepted it.
+    # The migrator logged in with the owner's and set the API role's; the app logged
+    # in with the API role's and the database accepted it.
+    assert live_stack.health("migrator") == "healthy"
     assert live_stack.get("/status").json()["database"] == "ok"
     return secret
+
+
+@pytest.fixture(scope="module")
+def password_file(whose) -> tuple[str, str]:
+    """(the role whose container's top layer holds the password's file, its path)."""
+    _, path, holders = PASSWORDS[whose]
+    return holders[-1], path
 
 
 def project_files(roots: Iterable[Path]) -> Iterator[Path]:
@@ -160,20 +185,23 @@ def test_the_password_is_in_no_response_and_no_log(live_stack, password, respons
         assert password not in live_stack.logs(role), role
 
 
-def test_the_password_is_in_no_layer_or_history_of_the_app_image(live_stack, password):
+def test_the_password_is_in_no_layer_or_history_of_the_app_image(
+    live_stack, password, password_file
+):
     image = live_stack.docker.images.get(live_stack.image)
     for layer in image.history():
         assert password not in layer.get("CreatedBy", "")
     assert saved_image_files_holding(image, password.encode()) == []
 
-    # The same search over a snapshot of the running app container, whose top
-    # layer holds the password file, finds it there and only there.
-    snapshot = live_stack.container("app").commit(repository=f"{live_stack.prefix}leak-probe")
+    # The same search over a snapshot of a running container of the app image,
+    # whose top layer holds the password file, finds it there and only there.
+    role, path = password_file
+    snapshot = live_stack.container(role).commit(repository=f"{live_stack.prefix}leak-probe")
     try:
         found = saved_image_files_holding(snapshot, password.encode())
     finally:
         live_stack.docker.images.remove(snapshot.id, noprune=False)
-    in_layer = PASSWORD_FILE.lstrip("/")
+    in_layer = path.lstrip("/")
     assert [path[-len(in_layer) :] for path in found] == [in_layer], found
 
 

@@ -19,9 +19,11 @@ pytestmark = pytest.mark.e2e
 RESOURCES = [
     "rede",
     "dados-postgres",
+    "backups-postgres",
     "postgres-image",
     "db-postgres",
     "app-image",
+    "db-migracoes",
     "app-flask",
     "curl-image",
     "leitor-dados",
@@ -45,7 +47,7 @@ def test_up_creates_every_container_on_this_engine(live_stack):
     assert {role: state["Status"] for role, state in states.items()} == dict.fromkeys(
         ROLES, "running"
     )
-    assert [states[r]["Health"]["Status"] for r in ("db", "app")] == ["healthy", "healthy"]
+    assert [states[r]["Health"]["Status"] for r in ("db", "migrator", "app")] == ["healthy"] * 3
 
 
 def test_a_second_up_with_nothing_changed_plans_no_change(make_stack):
@@ -59,11 +61,12 @@ def test_a_new_health_check_interval_reaches_the_running_containers(make_stack):
     stack.post("/usuarios", json={"nome": "Antes", "email": "antes@example.com"})
     stack.up(healthcheckIntervalSeconds=2)
     changed = {n: op for n, op in stack.steps.items() if op != "same"}
-    assert changed == {"db-postgres": "replace", "app-flask": "replace"}
+    assert changed == {"db-postgres": "replace", "db-migracoes": "replace", "app-flask": "replace"}
     intervals = [
-        stack.container(r).attrs["Config"]["Healthcheck"]["Interval"] for r in ("db", "app")
+        stack.container(r).attrs["Config"]["Healthcheck"]["Interval"]
+        for r in ("db", "migrator", "app")
     ]
-    assert intervals == [2 * 10**9, 2 * 10**9]
+    assert intervals == [2 * 10**9] * 3
     assert "antes@example.com" in {u["email"] for u in stack.get("/usuarios").json()}
 
 

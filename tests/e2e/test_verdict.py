@@ -40,11 +40,12 @@ def test_on_a_stack_that_is_up_every_container_is_running_and_healthy(live_stack
     result = verdict(live_stack, wait=60)
     assert (result.returncode, result.stdout.splitlines()[0]) == (
         0,
-        "Verdict: all 3 containers running and healthy",
+        "Verdict: all 4 containers running and healthy",
     ), result.stdout + result.stderr
-    rows = {line.split()[0]: line.split()[1:3] for line in result.stdout.splitlines()[2:5]}
+    rows = {line.split()[0]: line.split()[1:3] for line in result.stdout.splitlines()[2:6]}
     assert rows == {
         live_stack.container_name("db"): ["running", "healthy"],
+        live_stack.container_name("migrator"): ["running", "healthy"],
         live_stack.container_name("app"): ["running", "healthy"],
         live_stack.container_name("reader"): ["running", "-"],
     }
@@ -58,7 +59,7 @@ def test_a_stopped_and_an_unhealthy_container_are_named_with_their_logs_and_caus
     db, app = stack.container_name("db"), stack.container_name("app")
     assert (result.returncode, result.stdout.splitlines()[0]) == (
         1,
-        "Verdict: 2 of 3 containers not running and healthy",
+        "Verdict: 2 of 4 containers not running and healthy",
     ), result.stdout
     assert section(result.stdout, db).splitlines()[:2] == [
         "exited, exit code 0",
@@ -92,7 +93,7 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     stack = make_stack(up=False, startTimeoutSeconds=START_TIMEOUT)
     stack.docker.volumes.create(stack.config.volume_name)
     unusable_volume(stack)
-    db, app = stack.container_name("db"), stack.container_name("app")
+    db, migrator, app = (stack.container_name(r) for r in ("db", "migrator", "app"))
 
     started = time.time()
     with pytest.raises(HarnessError, match=FAILED_TO_BE_HEALTHY):
@@ -101,13 +102,14 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     assert first.returncode == 1, first.stdout
     assert "database files are incompatible with server" in section(first.stdout, db)
     assert "another major version of PostgreSQL" in section(first.stdout, db)
-    assert section(first.stdout, app).splitlines()[:2] == [
+    assert section(first.stdout, migrator).splitlines()[:2] == [
         "does not exist",
         f"  likely cause: not made: the up makes it once {db} is running and healthy",
     ]
+    assert f"once {migrator} is running and healthy" in section(first.stdout, app)
 
     # After the refresh, the failed database is the same resource: the up goes on to
-    # the app, which cannot start, and the verdict still names the database.
+    # the migrator, which cannot migrate, and the verdict still names the database.
     started = time.time()
     with pytest.raises(HarnessError, match=FAILED_TO_BE_HEALTHY):
         stack.up()
@@ -115,7 +117,7 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     second = after_up(stack, started)
     assert second.returncode == 1, second.stdout
     assert "database files are incompatible with server" in section(second.stdout, db)
-    assert f"it needs {db}" in section(second.stdout, app)
+    assert f"it needs {db}" in section(second.stdout, migrator)
 
     # The volume put right, the next up succeeds: every container is the same for the
     # engine, and make up starts at once the database if Docker is waiting to.
@@ -147,6 +149,6 @@ def test_the_migration_report_of_a_no_change_up_says_that_nothing_was_migrated(m
     second = stack.run_script("migration-report.sh", UP_STARTED=f"{again:.3f}")
     assert "migrations: applied 0001_esquema_original" in first.stdout, first.stdout
     assert second.stdout.splitlines() == [
-        f"migrations: nothing migrated in this up ({stack.container_name('app')} logged no "
+        f"migrations: nothing migrated in this up ({stack.container_name('migrator')} logged no "
         "migration line since it began)"
     ]

@@ -80,6 +80,7 @@ class SwarmStack:
         """The services' names by role."""
         return {
             "db": str(self.config["dbContainerName"]),
+            "migrator": str(self.config["migratorContainerName"]),
             "app": str(self.config["appContainerName"]),
             "reader": str(self.config["readerContainerName"]),
         }

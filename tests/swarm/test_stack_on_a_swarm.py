@@ -3,6 +3,7 @@ the issue's five scenarios, and the figures docs/swarm.md quotes (printed)."""
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import threading
@@ -16,6 +17,7 @@ import requests
 from tests.e2e.harness import PROJECT_ROOT, SERVICE, HarnessError
 from tests.e2e.live import wait_until
 from tests.e2e.test_lifecycle import ANA, SEED_USUARIOS
+from tests.support.api_role import REFUSED, psql_over_tcp
 from tests.swarm.stack import (
     Balancer,
     Clients,
@@ -248,11 +250,25 @@ def test_destroy_then_up_every_row_back_and_the_volume_never_left_its_node(
     assert swarm_stack.nodes_running("db") == [swarm_cluster.manager.hostname]
 
 
-def test_the_password_is_in_no_inspect_env_label_or_log(swarm_stack, swarm_cluster):
-    password = str(swarm_stack.config["dbPassword"])
-    db = swarm_stack.container("db")
-    # It did reach the database, as a file.
-    assert db.exec_run(["cat", "/run/secrets/db_password"]).output.decode() == password
+@pytest.mark.parametrize(
+    ("key", "path", "holders"),
+    [
+        ("dbPassword", "/run/secrets/db_password", ("db", "migrator")),
+        ("dbApiPassword", "/run/secrets/db_api_password", ("migrator", "app")),
+    ],
+    ids=["owner", "api"],
+)
+def test_each_password_is_only_where_it_is_used_and_in_no_inspect_env_label_or_log(
+    swarm_stack, swarm_cluster, key, path, holders
+):
+    password = str(swarm_stack.config[key])
+    # It did reach the services that use it, as a file, and no other.
+    for role in swarm_stack.name:
+        found = swarm_stack.container(role).exec_run(["cat", path])
+        if role in holders:
+            assert found.output.decode() == password, role
+        else:
+            assert found.exit_code != 0, f"{role} holds {path}"
     manager = swarm_cluster.manager_client.api
     seen = [repr(manager.inspect_service(name)) for name in swarm_stack.name.values()]
     seen += [repr(manager.tasks(filters={"service": name})) for name in swarm_stack.name.values()]
@@ -291,6 +307,7 @@ def test_make_status_psql_and_the_migration_report_find_the_services_and_their_n
         **os.environ,
         "DOCKER_HOST": swarm_cluster.manager.engine_url,
         "DB_SERVICE": swarm_stack.name["db"],
+        "MIGRATOR_SERVICE": swarm_stack.name["migrator"],
         "APP_SERVICE": swarm_stack.name["app"],
         "READER_SERVICE": swarm_stack.name["reader"],
         "VOLUME_NAME": str(swarm_stack.config["volumeName"]),
@@ -318,7 +335,8 @@ def test_make_status_psql_and_the_migration_report_find_the_services_and_their_n
     counted = make("psql", "SELECT count(*) FROM usuarios;")
     assert counted.returncode == 0, counted.stderr
     assert int(counted.stdout.split()[2]) == int(swarm_stack.psql("SELECT count(*) FROM usuarios"))
-    # What `make up` prints after pulumi up: the app tasks' migration lines.
+    assert f"{swarm_stack.name['migrator']}: 1/1 tasks running, on manager" in status.stdout
+    # What `make up` prints after pulumi up: the migrator's migration lines.
     report = subprocess.run(
         [str(PROJECT_ROOT / "scripts" / "migration-report.sh")],
         env=env,
@@ -332,3 +350,45 @@ def test_make_status_psql_and_the_migration_report_find_the_services_and_their_n
     assert re.search(
         r"^migrations: (applied 0001_|the schema is current)", report.stdout, re.MULTILINE
     ), report.stdout
+
+
+# The API's role, as on one host (tests/e2e/test_api_role.py).
+# The migrator holds no session once it has migrated, and the reader none at all:
+# every session from another container is one of the app's tasks.
+REMOTE_SESSIONS = (
+    "SELECT DISTINCT usename FROM pg_stat_activity "
+    "WHERE backend_type = 'client backend' AND client_addr IS NOT NULL"
+)
+
+
+def test_the_app_tasks_talk_to_the_database_as_the_api_role(swarm_stack):
+    first, _ = swarm_stack.app_urls()
+    assert requests.get(f"{first}/usuarios", timeout=10).status_code == 200
+    assert swarm_stack.psql(REMOTE_SESSIONS).split() == ["api"]
+    assert (
+        swarm_stack.psql(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'api'"
+        )
+        == "f|f|f"
+    )
+
+
+@pytest.mark.parametrize("what", ["create a table", "run a program", "read pg_authid"])
+def test_the_api_role_is_refused_on_a_swarm(swarm_stack, what):
+    code, output = psql_over_tcp(
+        swarm_stack.container("db"),
+        "api",
+        str(swarm_stack.config["dbApiPassword"]),
+        str(swarm_stack.config["dbName"]),
+        REFUSED[what],
+    )
+    assert code != 0 and "permission denied" in output, output
+
+
+def test_the_api_role_still_writes_and_refuses_a_duplicate_on_a_swarm(swarm_stack):
+    first, second = swarm_stack.app_urls()
+    email = f"enxame-{secrets.token_hex(4)}@example.com"
+    created = requests.post(f"{first}/usuarios", json={"nome": "E", "email": email}, timeout=10)
+    assert created.status_code == 201, created.text
+    again = {"nome": "F", "email": email.upper()}
+    assert requests.post(f"{second}/usuarios", json=again, timeout=10).status_code == 409

@@ -11,7 +11,6 @@ import pulumi
 import pytest
 
 import infra.swarm
-from infra.common import app_environment
 from tests.e2e.live import wait_until
 from tests.e2e.test_make_up_checks import preflight_on_a_swarm
 from tests.swarm.stack import (
@@ -24,7 +23,7 @@ from tests.swarm.stack import (
     write_steadily,
 )
 
-ROLES = ("db", "app", "reader")
+ROLES = ("db", "migrator", "app", "reader")
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +107,17 @@ def test_a_change_to_the_reader_alone_restarts_no_app_or_database_task(stack):
     assert after["reader"] and not after["reader"] & before["reader"]
 
 
-def settings_in_env(config, volume) -> dict:
+SETTINGS_IN_A_FILE = infra.swarm.settings
+
+
+def settings_in_env(resource_name: str, environment: list, migrations: list) -> dict:
     """What the program declared before: the app's settings as its environment."""
-    variables = pulumi.Output.all(*app_environment(config, volume))
+    if resource_name != "app-settings":
+        return SETTINGS_IN_A_FILE(resource_name, environment, migrations)
+    variables = pulumi.Output.all(*environment)
     return {
         "env": variables.apply(lambda lines: dict(line.split("=", 1) for line in lines)),
-        "configs": infra.swarm.migration_configs(),
+        "configs": migrations,
     }
 
 
@@ -121,7 +125,7 @@ def test_a_program_with_the_settings_back_in_env_restarts_the_app_tasks_on_a_sca
     swarm_cluster, stack_factory, monkeypatch
 ):
     # A stack of its own, beside the module's: its app publishes another port.
-    monkeypatch.setattr(infra.swarm, "app_settings", settings_in_env)
+    monkeypatch.setattr(infra.swarm, "settings", settings_in_env)
     other = SwarmStack(
         swarm_cluster, f"{stack_factory.prefix}env-", appReplicas=1, appHostPort=5001
     )

@@ -1,0 +1,35 @@
+"""What the API's role (db/migrations/0005_papel_da_api.sql) must be refused, checked on
+one host (tests/e2e/test_api_role.py) and on a swarm alike."""
+
+# Each statement the role must be refused; PostgreSQL says "permission denied".
+REFUSED = {
+    "create a table": "CREATE TABLE intruso (id int)",
+    "alter a table": "ALTER TABLE usuarios ADD COLUMN intruso int",
+    "drop a table": "DROP TABLE logs",
+    "run a program": "COPY (SELECT 1) TO PROGRAM 'id'",
+    "read a server file": "COPY logs FROM '/etc/passwd'",
+    "write a server file": "COPY (SELECT 1) TO '/tmp/intruso'",
+    "read pg_authid": "SELECT rolpassword FROM pg_authid",
+    "read the migrations' table": "SELECT * FROM schema_migrations",
+    "create a role": "CREATE ROLE intruso",
+    "become the owner": "SET ROLE usuario",
+}
+
+
+def psql_over_tcp(db_container, user: str, password: str, dbname: str, sql: str):
+    """sql run by psql in the database's container, logged in over TCP with a password,
+    as the app is (the image trusts local connections, not TCP ones): (exit code, output)."""
+    command = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1"]
+    command += ["-U", user, "-d", dbname, "-c", sql]
+    result = db_container.exec_run(
+        command, environment={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}
+    )
+    return result.exit_code, result.output.decode("utf-8", errors="replace")
+
+
+def sessions_from(address: str) -> str:
+    """SQL: the roles of the client sessions opened from a container's address."""
+    return (
+        "SELECT DISTINCT usename FROM pg_stat_activity "
+        f"WHERE client_addr = '{address}' AND backend_type = 'client backend'"
+    )
