@@ -40,13 +40,19 @@ def when_ready(server):
 
 
 def on_starting(server):
-    # Before the master listens: no request reaches a schema that is not
-    # current. A process of its own, like the start record, so that the master
-    # forks its workers with no database connection behind it. Concurrent
-    # starts are serialised by an advisory lock (desafio2/migrations.py).
-    if subprocess.run(**_module("desafio2.migrations"), check=False).returncode != 0:
-        # gunicorn prints this and exits 1; the runner's log above says why.
-        raise RuntimeError("the database schema could not be migrated; the app does not start")
+    # Before the master listens: no request reaches a schema older than this image's.
+    # The app does not migrate (its role may not); it waits for the migrator
+    # (db-migracoes), desafio2/schema_wait.py. A process of its own, like the start
+    # record, so that the master forks its workers with no database connection, nor
+    # anything libpq set up for one, behind it. Its output is captured so that a
+    # failure is the one line gunicorn prints as its error.
+    waited = subprocess.run(**_module("desafio2.schema_wait"), capture_output=True, text=True)
+    if waited.returncode != 0:
+        # gunicorn prints this and exits 1.
+        raise RuntimeError(
+            waited.stderr.strip() or "the schema wait failed; the app does not start"
+        )
+    sys.stderr.write(waited.stderr)
 
 
 def _module(name: str) -> dict:

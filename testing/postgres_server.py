@@ -64,10 +64,17 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """One server; `create_database` makes databases from db/migrations through a template."""
+    """One server; `create_database` makes databases from db/migrations through a template.
+
+    Two roles, as in the stack: `user`, the superuser initdb makes (the postgres image's
+    POSTGRES_USER), owns the schema and runs the migrator; the app connects as
+    `api_user` (`app_dsn`), which the migrations create and the migrator gives its
+    password, so a grant the API lacks fails the API's tests."""
 
     user = "usuario"
     password = "test-password-not-secret"
+    api_user = "api"
+    api_password = "test-api-password-not-secret"
 
     def __init__(self, bindir: Path, settings: dict[str, str] | None = None):
         self.bindir = bindir
@@ -75,6 +82,9 @@ class PostgresServer:
         self.settings = settings or {}
         self.root = Path(tempfile.mkdtemp(prefix="desafio2-pg-"))
         self.datadir = self.root / "data"
+        # Where the migrator writes its backups (BACKUP_DIR), as the stack's named volume.
+        self.backup_dir = self.root / "backups"
+        self.api_password_file = self.root / "api_password"
         self._run_as = None
         if os.geteuid() == 0:
             # PostgreSQL refuses to run as root; the postgres account of the package does.
@@ -92,6 +102,8 @@ class PostgresServer:
         )
 
     def start(self) -> "PostgresServer":
+        self.api_password_file.write_text(self.api_password + "\n")
+        self.api_password_file.chmod(0o600)
         pwfile = self.root / "pwfile"
         pwfile.write_text(self.password)
         if self._run_as:
@@ -147,22 +159,43 @@ class PostgresServer:
             "dbname": dbname,
         }
 
-    def connect(self, dbname: str = "postgres"):
-        return autocommit_cursor(self.dsn(dbname))
+    def app_dsn(self, dbname: str) -> dict:
+        """What the app connects with: the role api, which holds the rights of 0005."""
+        return {**self.dsn(dbname), "user": self.api_user, "password": self.api_password}
 
-    def load_template(self, name: str = "aplicacao_template") -> str:
-        """A database built as the app's start builds an empty one (every migration of
-        db/migrations, the seed rows included, by `python -m desafio2.migrations`), to copy
-        from; returns its name."""
-        self.create_empty_database(name)
-        migrated = subprocess.run(
+    def migrator_env(self, dbname: str, **extra: str) -> dict[str, str]:
+        """The environment of `python -m desafio2.migrations`, as the stack's migrator
+        container has it: the owner's libpq settings, the api role's password file,
+        the backup directory."""
+        return {
+            **os.environ,
+            **libpq_env(self.dsn(dbname)),
+            "API_DATABASE_PASSWORD_FILE": str(self.api_password_file),
+            "BACKUP_DIR": str(self.backup_dir),
+            **extra,
+        }
+
+    def run_migrator(self, dbname: str, **extra: str) -> subprocess.CompletedProcess:
+        """The migrator's run on database `dbname`, as its container runs it."""
+        return subprocess.run(
             [sys.executable, "-m", "desafio2.migrations"],
             cwd=APP_DIR,
-            env={**os.environ, **libpq_env(self.dsn(name))},
+            env=self.migrator_env(dbname, **extra),
             capture_output=True,
             text=True,
             timeout=120,
         )
+
+    def connect(self, dbname: str = "postgres"):
+        return autocommit_cursor(self.dsn(dbname))
+
+    def load_template(self, name: str = "aplicacao_template") -> str:
+        """A database built as the stack's migrator builds an empty one (every migration
+        of db/migrations, the seed rows included, by `python -m desafio2.migrations` as
+        the owner, which also gives the role api its password), to copy from; returns
+        its name."""
+        self.create_empty_database(name)
+        migrated = self.run_migrator(name)
         if migrated.returncode != 0:
             raise RuntimeError(f"the migrations of {name} failed: {migrated.stderr}")
         return name

@@ -49,7 +49,8 @@ def database(postgres_server):
 
 @pytest.fixture
 def app(postgres_server, database):
-    app = create_app({"TESTING": True, "DATABASE": postgres_server.dsn(database)})
+    # As the role api, as the stack's app connects: a grant the API lacks fails its test.
+    app = create_app({"TESTING": True, "DATABASE": postgres_server.app_dsn(database)})
     yield app
     app.extensions["db_pool"].close()
 
@@ -60,7 +61,8 @@ def client(app):
 
 
 class Rows:
-    """Reads the database behind the app directly, to check what was (not) written."""
+    """Reads the database behind the app directly, as its owner, to check what was (not)
+    written."""
 
     def __init__(self, dsn: dict):
         self._dsn = dsn

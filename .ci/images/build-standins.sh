@@ -3,6 +3,8 @@
 #
 #   postgres:15-alpine      <- .ci/images/postgres/
 #   python:3.11-slim        <- .ci/images/python/   (+ wheels for app/requirements.txt)
+#   python:3.11-slim-bookworm  the same stand-in, a second tag (app/Dockerfile's FROM:
+#                           the stand-in is bookworm, so it is that image too)
 #   curlimages/curl:8.4.0   <- .ci/images/curl/
 #
 # For each tag:
@@ -206,9 +208,39 @@ ensure_image() {  # $1 = recipe name, $2 = official tag
     log "$tag: stand-in built in $((SECONDS - t))s ($(docker image inspect --format '{{.Size}}' "$tag" | numfmt --to=iec) , log: $blog)"
 }
 
+# --- a second name for one image -------------------------------------------------------
+ensure_alias() {  # $1 = the tag ensure_image provided, $2 = another name of that image
+    local tag="$1" alias="$2" t=$SECONDS have want
+    want="$(image_label "$tag")"
+    if image_exists "$alias"; then
+        have="$(image_label "$alias")"
+        if [[ -z "$have" || "$have" == "<no value>" ]]; then
+            log "$alias: official image present (no stand-in label), kept"
+            return
+        fi
+        if [[ "$FORCE" != 1 && "$have" == "$want" ]]; then
+            log "$alias: up to date (recipe ${want:0:12}), skipped"
+            return
+        fi
+    fi
+    if [[ -n "$want" && "$want" != "<no value>" ]]; then
+        docker tag "$tag" "$alias"
+        log "$alias: tagged from the stand-in $tag"
+        return
+    fi
+    # $tag is the official image, which need not be the release $alias names: pull it.
+    if [[ "$TRY_PULL" == 1 ]] \
+        && timeout "$PULL_TIMEOUT" docker pull -q "$alias" >"$LOG_DIR/pull-${alias//[:\/]/_}.log" 2>&1; then
+        log "$alias: pulled the official image in $((SECONDS - t))s"
+        return
+    fi
+    die "$alias: docker pull failed and $tag is the official image, not necessarily the same release (remove $tag to build the stand-in)"
+}
+
 # --- main -----------------------------------------------------------------------------------
 ensure_base
 ensure_image postgres postgres:15-alpine
 ensure_image python python:3.11-slim
+ensure_alias python:3.11-slim python:3.11-slim-bookworm
 ensure_image curl curlimages/curl:8.4.0
 log "done in $((SECONDS - T0))s"

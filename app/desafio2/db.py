@@ -39,33 +39,46 @@ class NotReady(Exception):
 
 
 def connect_when_ready(
-    connect_with: dict, deadline_seconds: float, first_pause: float = 0.5, max_pause: float = 5.0
+    connect_with: dict,
+    deadline_seconds: float,
+    first_pause: float = 0.5,
+    max_pause: float = 5.0,
+    ready=None,
 ):
     """A new connection once the database answers, for the start-up steps: it may
     still be starting (the database and the app started together, a slow volume).
-    Retries with a pause that doubles up to max_pause; NotReady at the deadline."""
+    Retries with a pause that doubles up to max_pause; NotReady at the deadline.
+    `ready(conn)`, if given, returns None once the database is what the step needs,
+    else why not yet: the connection is then closed and the step tries again."""
     started = time.monotonic()
     pause = first_pause
     attempts = 0
     while True:
         attempts += 1
         try:
-            return psycopg2.connect(**connect_with)
+            conn = psycopg2.connect(**connect_with)
         except psycopg2.OperationalError as error:
-            elapsed = time.monotonic() - started
-            if elapsed + pause > deadline_seconds:
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
-                raise NotReady(attempts, elapsed, reason) from None
-            time.sleep(pause)
-            pause = min(pause * 2, max_pause)
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else "no answer"
+        else:
+            reason = ready(conn) if ready else None
+            if reason is None:
+                return conn
+            conn.close()
+        elapsed = time.monotonic() - started
+        if elapsed + pause > deadline_seconds:
+            raise NotReady(attempts, elapsed, reason)
+        time.sleep(pause)
+        pause = min(pause * 2, max_pause)
 
 
-def connection_settings(database: dict | None = None) -> dict:
+def connection_settings(
+    database: dict | None = None, application_name: str = "desafio2-api"
+) -> dict:
     """psycopg2.connect() arguments: the bounds above, then `database`
     (a DATABASE config; by default, the environment's, settings.database())."""
     return {
         "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        "application_name": "desafio2-api",
+        "application_name": application_name,
         "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC",
         "keepalives": 1,
         "keepalives_idle": 10,

@@ -1,20 +1,22 @@
-"""Brings the database to the schema of db/migrations/, at each start of the app.
+"""Brings the database to the schema of db/migrations/: the migrator, a one-shot program.
 
-gunicorn's master runs `python -m desafio2.migrations` before it listens (gunicorn.conf.py,
-on_starting): no request is served until the schema is current, and a failure
-stops the start. What runs, in order:
+The stack runs `python -m desafio2.migrations` in a container of its own
+(`db-migracoes` on one host, a service on a swarm) with the schema owner's
+credentials; it migrates, sets the API role's password and exits. The app's
+gunicorn never migrates: it connects as the role `api`, which may not change the
+schema, and waits for this program's work (schema_wait.py). What runs, in order:
 
 1. Wait for the database, then take a PostgreSQL advisory lock: a second
-   container or process starting at the same time waits here, and then finds
-   nothing left to do. The lock is the session's, so a killed runner never
-   leaves it behind.
+   run at the same time waits here, and then finds nothing left to do. The lock
+   is the session's, so a killed runner never leaves it behind.
 2. Read which migrations the database has (schema_migrations). A database from
    before this table is recognised by its shape (`baseline`): the original
    project's volumes are at 0001, this stack's earlier ones at 0003 or 0004.
 3. If migrations are pending and the database already has tables, write a
-   backup first (backups.py); no backup, no migration.
-4. Apply every pending migration, and record each, in ONE transaction: a failure
-   anywhere leaves the database exactly as it was, never half-migrated.
+   backup first (backups.py, pg_dump into BACKUP_DIR); no backup, no migration.
+4. Apply every pending migration, record each, and give the role `api` LOGIN and
+   its password (also when nothing is pending), in ONE transaction: a failure
+   anywhere leaves the database exactly as it was, the password included.
 
 docs/schema.md says how to add a migration and resolve a failure.
 """
@@ -26,6 +28,7 @@ import sys
 from pathlib import Path
 
 import psycopg2
+from psycopg2.extensions import encrypt_password
 
 from desafio2 import backups, db, settings
 
@@ -33,6 +36,7 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "db" / "migrations"
 # Any constant unique to this app; pg_advisory_lock takes a bigint.
 LOCK_KEY = 2_061_174_401
 LOG_PREFIX = "migrations: "
+APPLICATION_NAME = "desafio2-migrations"  # what pg_stat_activity shows for its sessions
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 TRACKING_TABLE = """
@@ -45,6 +49,8 @@ TRACKING_TABLE = """
     )
 """
 APPLIED = "SELECT version FROM schema_migrations ORDER BY version"
+API_ROLE = "api"  # created by 0005_papel_da_api.sql
+SET_API_PASSWORD = f"ALTER ROLE {API_ROLE} LOGIN PASSWORD %s"
 RECORD = "INSERT INTO schema_migrations (version, name, baseline) VALUES (%s, %s, %s)"
 # The shapes the schema had before migrations were recorded, newest first.
 SHAPE = """
@@ -108,20 +114,26 @@ def describe(error: psycopg2.Error) -> str:
     return "\n  ".join(lines)
 
 
-def migrate(conn, migrations: list[Migration], log=print) -> list[str]:
-    """Applies what the database lacks; returns the labels applied. conn must be in autocommit."""
+def migrate(
+    conn, migrations: list[Migration], log=print, *, api_password: str, backups_to: backups.Target
+) -> list[str]:
+    """Applies what the database lacks and sets the API role's password; returns the
+    labels applied. conn must be in autocommit, as the schema's owner."""
+    # The verifier, not the password, goes to the server: a statement in its log (or
+    # in pg_stat_activity) never shows the password itself.
+    verifier = encrypt_password(api_password, API_ROLE, conn, "scram-sha-256")
     with conn.cursor() as cursor:
         # A migration may rewrite a large table: no statement timeout here.
         cursor.execute("SET statement_timeout = 0")
         cursor.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
-            return _migrate_locked(cursor, migrations, log)
+            return _migrate_locked(cursor, migrations, log, verifier, backups_to)
         finally:
             with contextlib.suppress(psycopg2.Error):  # a lost connection released it already
                 cursor.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
-def _migrate_locked(cursor, migrations, log) -> list[str]:
+def _migrate_locked(cursor, migrations, log, verifier, backups_to) -> list[str]:
     cursor.execute(SHAPE)
     recorded, *shape = cursor.fetchone()
     if recorded:
@@ -138,52 +150,61 @@ def _migrate_locked(cursor, migrations, log) -> list[str]:
             "it was migrated by a newer version of the app; nothing was changed"
         )
     pending = [m for m in migrations if m.version not in applied]
-    if not pending and recorded:
-        log(f"the schema is current (version {len(migrations)})")
-        return []
     if pending and shape[0]:
         try:
-            log(backups.write(cursor, before=pending[0].label))
-        except psycopg2.Error as error:
+            log(backups.write(cursor, pending[0].label, backups_to))
+        except (backups.BackupError, psycopg2.Error) as error:
+            reason = describe(error) if isinstance(error, psycopg2.Error) else str(error)
             raise MigrationError(
                 "no backup could be written, so no migration was applied and the database is "
-                f"as it was:\n  {describe(error)}"
+                f"as it was:\n  {reason}"
             ) from None
 
+    labels = [m.label for m in pending]
+    _apply(cursor, migrations[: found or 0], pending, verifier)
+    if found:
+        log(f"found a database at version {found} (recorded as its baseline)")
+    for label in labels:
+        log(f"applied {label}")
+    if not pending:
+        log(f"the schema is current (version {len(migrations)})")
+    log(f"role {API_ROLE}: may log in, with the password of API_DATABASE_PASSWORD_FILE")
+    return labels
+
+
+def _apply(cursor, baselined, pending, verifier) -> None:
+    """One transaction: the baseline's records, the pending migrations, the password."""
     labels = [m.label for m in pending]
     step = "recording the migrations already in place"
     cursor.execute("BEGIN")
     try:
         cursor.execute(TRACKING_TABLE)
-        for migration in migrations[: found or 0]:
+        for migration in baselined:
             cursor.execute(RECORD, (migration.version, migration.name, True))
         for migration in pending:
             step = f"migration {migration.label}"
             cursor.execute(migration.sql)
             cursor.execute(RECORD, (migration.version, migration.name, False))
-        step = "the commit"
-        cursor.execute("COMMIT")
+        step = f"setting the password of role {API_ROLE}"
+        cursor.execute(SET_API_PASSWORD, (verifier,))
     except psycopg2.OperationalError as error:
-        if step == "the commit":
-            # The COMMIT was sent and its answer lost: only the database knows.
-            raise MigrationError(
-                f"the connection was lost while committing {labels}: "
-                "the next start finds out whether they were applied"
-            ) from error
         raise MigrationError(
             f"the connection was lost during {step}; the database rolled back all of {labels}"
         ) from error
     except psycopg2.Error as error:
         cursor.execute("ROLLBACK")
+        what = f"none of {labels} was applied and " if labels else ""
         raise MigrationError(
-            f"{step} failed, so none of {labels} was applied and the database is exactly "
-            f"as it was:\n  {describe(error)}"
+            f"{step} failed, so {what}the database is exactly as it was:\n  {describe(error)}"
         ) from None
-    if found:
-        log(f"found a database at version {found} (recorded as its baseline)")
-    for label in labels:
-        log(f"applied {label}")
-    return labels
+    try:
+        cursor.execute("COMMIT")
+    except psycopg2.OperationalError as error:
+        # The COMMIT was sent and its answer lost: only the database knows.
+        raise MigrationError(
+            f"the connection was lost while committing {labels}: "
+            "the next run finds out whether they were applied"
+        ) from error
 
 
 def connect(connect_with: dict, deadline_seconds: float):
@@ -209,16 +230,37 @@ def main() -> int:
     directory = Path(start_up["migrations_dir"] or DEFAULT_DIRECTORY)
     deadline = start_up["migrations_deadline"]
     try:
+        api_password = api_password_of(start_up)
         migrations = load(directory)
-        conn = connect(db.connection_settings(), deadline)
+        conn = connect(db.connection_settings(application_name=APPLICATION_NAME), deadline)
         try:
-            migrate(conn, migrations, log)
+            migrate(
+                conn,
+                migrations,
+                log,
+                api_password=api_password,
+                backups_to=backups.Target(start_up["backup_dir"]),
+            )
         finally:
             conn.close()
     except (MigrationError, OSError, psycopg2.Error) as error:
         log(f"FAILED, the app does not start. {error}")
         return 1
     return 0
+
+
+def api_password_of(start_up: dict) -> str:
+    """The API role's password, from the file API_DATABASE_PASSWORD_FILE names."""
+    path = start_up["api_password_file"]
+    if not path:
+        raise MigrationError(
+            "API_DATABASE_PASSWORD_FILE is not set: it names the file holding the password "
+            f"the migrator gives the role {API_ROLE}; nothing was changed"
+        )
+    password = settings.read_password(path)
+    if not password:
+        raise MigrationError(f"{path} is empty: the role {API_ROLE} needs a password")
+    return password
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def test_no_request_gets_a_5xx_or_a_response_the_document_does_not_allow(
     postgres_server, database, path, method, mode
 ):
     examples = []
-    with gunicorn_app(postgres_server.dsn(database)) as url:
+    with gunicorn_app(postgres_server.app_dsn(database)) as url:
         operation = schemathesis.openapi.from_url(f"{url}/openapi.json")[path][method.upper()]
 
         @settings(

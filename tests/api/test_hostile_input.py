@@ -314,7 +314,7 @@ def served(postgres_server):
     dbname = "hostile_http"
     postgres_server.create_database(dbname, postgres_server.template)
     try:
-        with gunicorn_app(postgres_server.dsn(dbname)) as url:
+        with gunicorn_app(postgres_server.app_dsn(dbname)) as url:
             yield Served(url, postgres_server, dbname)
     finally:
         postgres_server.drop_database(dbname)

@@ -1,8 +1,11 @@
-"""The start-up migrations (app/desafio2/migrations.py, db/migrations/) on a real PostgreSQL:
+"""The migrations (app/desafio2/migrations.py, db/migrations/) on a real PostgreSQL:
 an empty database, a volume of the original project, this stack's earlier ones,
-a migration that fails, and starts that race."""
+a migration that fails, and runs that race. The migrator program itself (its
+backups, the API role's password, the upgrade of a volume without that role) is in
+test_migrator.py."""
 
 import itertools
+import os
 import threading
 from pathlib import Path
 
@@ -12,30 +15,15 @@ import pytest
 import requests
 
 from desafio2 import backups, migrations
-from testing.gunicorn_server import gunicorn_app
-from testing.postgres_server import autocommit_cursor
-from tests.support.schema import schema_facts
+from testing.gunicorn_server import GunicornApp
+from testing.postgres_server import libpq_env
+from tests.api.databases import EVERY_ROW, facts, migrate, original_project_volume, run_sql
+from tests.support.waiting import wait_for
 
-ORIGINAL = migrations.load()[0]
 LATEST = len(migrations.load())
-# Users a user of the original project added, with a gap in the ids where one was deleted.
-HAND_ADDED = [
-    ("Ana Costa", "ana.costa@example.com"),
-    ("Bruno Dias", "bruno@example.com"),
-    ("Carla Souza", "Carla.Souza@Example.com"),
-]
 # Docker restarting a container whose migration fails, and app starts at once.
 FAILING_STARTS = 3
 RACING_STARTS = 6
-EVERY_ROW = """
-    SELECT 'usuarios', id, nome || ' ' || email || ' ' || extract(epoch FROM data_criacao)
-    FROM usuarios
-    UNION ALL
-    SELECT 'logs', id, acao || ' ' || mensagem || ' ' || coalesce(usuario_id::text, '-')
-           || ' ' || extract(epoch FROM data_criacao)
-    FROM logs
-    ORDER BY 1, 2
-"""
 _names = itertools.count()
 
 
@@ -53,47 +41,12 @@ def new_database(postgres_server):
         postgres_server.drop_database(name)
 
 
-def migrate(server, name: str, migrations_list=None, log=lambda line: None, **dsn) -> list[str]:
-    """The app's start-up migration of database `name` (as another user with
-    user=..., password=...); returns the labels applied."""
-    conn = psycopg2.connect(**{**server.dsn(name), **dsn})
-    conn.autocommit = True
-    try:
-        return migrations.migrate(conn, migrations_list or migrations.load(), log)
-    finally:
-        conn.close()
-
-
-def run_sql(server, name: str, sql: str, params=()) -> list[tuple]:
-    with autocommit_cursor(server.dsn(name)) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def original_project_volume(server, name: str, extra_sql: str = "") -> str:
-    """What the original project leaves in its database: 0001 (schema and seed rows),
-    users added since, one of them deleted, and the server's clock in UTC."""
-    run_sql(server, name, ORIGINAL.sql)
-    for nome, email in HAND_ADDED:
-        run_sql(server, name, "INSERT INTO usuarios (nome, email) VALUES (%s, %s)", (nome, email))
-    run_sql(server, name, "DELETE FROM usuarios WHERE email = 'bruno@example.com'")
-    run_sql(server, name, "INSERT INTO logs (acao, mensagem, usuario_id) VALUES ('x', 'y', 4)")
-    if extra_sql:
-        run_sql(server, name, extra_sql)
-    return name
-
-
-def facts(server, name: str) -> list[str]:
-    with autocommit_cursor(server.dsn(name)) as cursor:
-        return schema_facts(cursor)
-
-
 def recorded(server, name: str) -> list[tuple]:
     return run_sql(server, name, "SELECT version, baseline FROM schema_migrations ORDER BY 1")
 
 
 def backup_files(server) -> list[Path]:
-    return sorted((server.datadir / backups.DIRECTORY).glob("*.dump"))
+    return sorted(server.backup_dir.glob("*.dump"))
 
 
 def test_an_empty_database_gets_every_migration_and_exactly_the_seed_rows(
@@ -171,7 +124,11 @@ def test_a_fresh_database_and_a_migrated_original_one_have_the_same_schema(
     assert facts(postgres_server, migrated) == fresh
 
 
-@pytest.mark.parametrize(("version", "pending"), [(3, ["0004_contagens"]), (LATEST, [])])
+# Before 0005 (the API's role) every database recorded its migrations: none is at 5 unrecorded.
+@pytest.mark.parametrize(
+    ("version", "pending"),
+    [(3, ["0004_contagens", "0005_papel_da_api"]), (4, ["0005_papel_da_api"])],
+)
 def test_this_stacks_volumes_from_before_migrations_are_recognised(
     postgres_server, new_database, version, pending
 ):
@@ -208,25 +165,47 @@ def test_a_failing_migration_leaves_the_database_exactly_as_it_was(postgres_serv
 
     # Resolved as docs/schema.md says: the next start migrates.
     run_sql(postgres_server, name, "UPDATE usuarios SET email = 'ana.c@example.com' WHERE id = 7")
-    assert migrate(postgres_server, name)[-1] == "0004_contagens"
+    assert migrate(postgres_server, name)[-1] == migrations.load()[-1].label
 
 
 def test_the_app_serves_only_once_its_database_is_migrated(postgres_server, new_database):
-    # As the image starts it: gunicorn.conf.py runs the migrations before listening.
+    # As the stack starts them: the app waits (gunicorn.conf.py) for the migrator's run.
     ok = original_project_volume(postgres_server, new_database())
-    with gunicorn_app(postgres_server.dsn(ok)) as url:
-        assert requests.get(f"{url}/status", timeout=5).json()["usuarios"] == 5
+    waiting = GunicornApp(app_env(postgres_server, ok, SCHEMA_WAIT_DEADLINE_SECONDS="60"))
+    try:
+        wait_for(
+            lambda: server_log(postgres_server).count("versao_do_esquema() does not exist") >= 2,
+            60,
+            "two looks of the app at a schema its migrator has not migrated yet",
+        )
+        assert postgres_server.run_migrator(ok).returncode == 0
+    except BaseException:
+        waiting.__exit__()
+        raise
+    with waiting as served:
+        assert requests.get(f"{served.url}/status", timeout=5).json()["usuarios"] == 5
     refused = original_project_volume(
         postgres_server,
         new_database(),
         "INSERT INTO usuarios (nome, email) VALUES ('P', 'PEDRO@example.com')",
     )
-    with (
-        pytest.raises(RuntimeError, match="exited with 1 before serving"),
-        gunicorn_app(postgres_server.dsn(refused)),
-    ):
+    assert postgres_server.run_migrator(refused).returncode == 1
+    never = GunicornApp(
+        app_env(postgres_server, refused, SCHEMA_WAIT_DEADLINE_SECONDS="2"), capture_stderr=True
+    )
+    with pytest.raises(RuntimeError, match="exited with 1 before serving"), never:
         pass
     assert "schema_migrations" not in str(facts(postgres_server, refused))
+    assert "for the migrator (db-migracoes) to apply migration" in never.stderr
+
+
+def app_env(server, name: str, **extra: str) -> dict:
+    """The app container's environment: libpq's settings for the role api."""
+    return {**os.environ, **libpq_env(server.app_dsn(name)), **extra}
+
+
+def server_log(server) -> str:
+    return (server.root / "server.log").read_text(errors="replace")
 
 
 def test_retries_of_the_same_data_write_one_backup(postgres_server, new_database):
@@ -250,7 +229,7 @@ def test_retries_of_the_same_data_write_one_backup(postgres_server, new_database
 
 
 def test_no_backup_means_no_migration(postgres_server, new_database):
-    # A database user who may not run programs on the server cannot write the backup.
+    # A database user who may not read every object (here: the sequences) cannot dump it.
     name = original_project_volume(postgres_server, new_database())
     run_sql(
         postgres_server,
@@ -288,7 +267,15 @@ def test_starts_that_race_apply_each_migration_exactly_once(postgres_server, new
         conn.autocommit = True
         try:
             barrier.wait(timeout=30)
-            applied.append(migrations.migrate(conn, migrations.load(), log=lambda line: None))
+            applied.append(
+                migrations.migrate(
+                    conn,
+                    migrations.load(),
+                    log=lambda line: None,
+                    api_password=postgres_server.api_password,
+                    backups_to=backups.Target(postgres_server.backup_dir),
+                )
+            )
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
         finally:

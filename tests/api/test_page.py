@@ -143,7 +143,11 @@ def test_page_forbids_scripts_and_foreign_styles(client):
 
 
 def test_page_says_503_when_the_database_is_down(postgres_server):
-    dsn = {**postgres_server.dsn("aplicacao_template"), "port": free_port(), "connect_timeout": 1}
+    dsn = {
+        **postgres_server.app_dsn("aplicacao_template"),
+        "port": free_port(),
+        "connect_timeout": 1,
+    }
     app = create_app({"TESTING": True, "DATABASE": dsn})
     try:
         response = app.test_client().get("/")
@@ -158,7 +162,11 @@ def test_page_says_503_when_the_database_is_down(postgres_server):
 def test_while_the_database_is_down_the_page_reloads_itself_unless_it_keeps_typing(
     postgres_server,
 ):
-    dsn = {**postgres_server.dsn("aplicacao_template"), "port": free_port(), "connect_timeout": 1}
+    dsn = {
+        **postgres_server.app_dsn("aplicacao_template"),
+        "port": free_port(),
+        "connect_timeout": 1,
+    }
     app = create_app({"TESTING": True, "DATABASE": dsn})
     typed = {"nome": "Ana", "email": "ana@example.com"}
     try:
@@ -183,7 +191,7 @@ def test_api_routes_keep_their_json_errors(client):
 def test_timeline_lists_every_start_oldest_first_and_marks_this_container(
     client, postgres_server, database
 ):
-    dsn = postgres_server.dsn(database)
+    dsn = postgres_server.app_dsn(database)
 
     def record(container: str) -> None:
         assert startup.record_start_with_retry(dsn, container, 10, log=lambda line: None)

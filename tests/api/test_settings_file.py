@@ -16,9 +16,9 @@ def settings_file(tmp_path, text: str) -> dict:
 
 
 def test_each_line_becomes_a_variable_and_a_value_keeps_its_equals_signs(tmp_path):
-    environ = settings_file(tmp_path, "PGHOST=db\n\nDATABASE_URL=postgresql://u@h/d?x=1\n")
+    environ = settings_file(tmp_path, "PGHOST=db\n\nPGOPTIONS=-c search_path=public\n")
     settings.apply_settings_file(environ)
-    assert (environ["PGHOST"], environ["DATABASE_URL"]) == ("db", "postgresql://u@h/d?x=1")
+    assert (environ["PGHOST"], environ["PGOPTIONS"]) == ("db", "-c search_path=public")
 
 
 def test_the_environment_wins_over_the_file(tmp_path):

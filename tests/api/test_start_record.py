@@ -51,7 +51,7 @@ def run_recorder(env: dict, timeout: float = DEADLINE_SECONDS) -> subprocess.Com
 def test_recorder_writes_one_start_with_the_container_id_and_user_count(
     postgres_server, database, rows, tmp_path
 ):
-    result = run_recorder(app_environment(postgres_server.dsn(database), tmp_path))
+    result = run_recorder(app_environment(postgres_server.app_dsn(database), tmp_path))
     assert result.returncode == 0, result.stderr
     assert rows.query(STARTS) == [
         (f"Aplicação iniciada no contêiner {startup.container_id()}; usuários no banco: 3",)
@@ -63,7 +63,7 @@ def test_recorder_waits_for_a_database_that_is_not_there_yet(
     postgres_server, rows, database, tmp_path
 ):
     late = f"{database}_late"
-    env = app_environment(postgres_server.dsn(late), tmp_path)
+    env = app_environment(postgres_server.app_dsn(late), tmp_path)
     recorder = subprocess.Popen(
         [sys.executable, "-m", "desafio2.startup"],
         cwd=APP_DIR,
@@ -94,7 +94,7 @@ def test_recorder_waits_for_a_database_that_is_not_there_yet(
 def test_recorder_gives_up_quietly_when_the_database_never_answers(
     postgres_server, database, tmp_path
 ):
-    dsn = {**postgres_server.dsn(database), "port": free_port()}
+    dsn = {**postgres_server.app_dsn(database), "port": free_port()}
     # run_recorder's timeout is the generous deadline: a recorder that never gave up fails it.
     result = run_recorder(app_environment(dsn, tmp_path, START_RECORD_DEADLINE_SECONDS="2"))
     assert result.returncode == 1
@@ -109,7 +109,7 @@ def server_log(postgres_server) -> str:
 def test_each_gunicorn_start_is_recorded_once_whatever_the_worker_count(
     postgres_server, database, rows, tmp_path
 ):
-    env = app_environment(postgres_server.dsn(database), tmp_path)
+    env = app_environment(postgres_server.app_dsn(database), tmp_path)
     for start in (1, 2):
         with GunicornApp(env, "--workers=2", capture_stderr=True) as server:
             wait_for(

@@ -22,6 +22,7 @@ def test_healthy_status_reports_counts_volume_and_version(app, client):
 
 def test_status_never_shows_a_credential(client, postgres_server):
     assert postgres_server.password not in client.get("/status").get_data(as_text=True)
+    assert postgres_server.api_password not in client.get("/status").get_data(as_text=True)
 
 
 @pytest.fixture
@@ -56,7 +57,9 @@ def test_the_first_request_after_the_database_restarts_is_served(postgres_server
     try:
         template = server.load_template()
         server.create_database("restarted", template)
-        client = create_app({"TESTING": True, "DATABASE": server.dsn("restarted")}).test_client()
+        client = create_app(
+            {"TESTING": True, "DATABASE": server.app_dsn("restarted")}
+        ).test_client()
         assert client.get("/status").status_code == 200  # a pooled connection now exists
         server.restart()  # returns once the new server accepts connections
         # The pooled connection, closed by the old server, is seen so before it is
