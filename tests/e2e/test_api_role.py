@@ -11,7 +11,7 @@ import pytest
 
 from infra.config import API_PASSWORD_KEY
 from tests.base_images.postgres_container import tar_of
-from tests.support.api_role import REFUSED, psql_over_tcp, sessions_from
+from tests.support.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_over_tcp, sessions_from
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +66,7 @@ def test_the_apps_role_owns_no_table_and_belongs_to_no_role(live_stack, app_role
 @pytest.mark.parametrize("what", REFUSED)
 def test_the_apps_role_is_refused(live_stack, app_role, what):
     code, output = as_role(live_stack, app_role, live_stack.config[API_PASSWORD_KEY], REFUSED[what])
-    assert code != 0 and "permission denied" in output, output
+    assert code != 0 and f"ERROR:  {INSUFFICIENT_PRIVILEGE}:" in output, output
 
 
 def test_the_apps_role_still_does_what_the_api_does(live_stack):

@@ -1,7 +1,10 @@
 """What the API's role (db/migrations/0005_papel_da_api.sql) must be refused, checked on
 one host (tests/e2e/test_api_role.py) and on a swarm alike."""
 
-# Each statement the role must be refused; PostgreSQL says "permission denied".
+# Each statement the role must be refused, each with SQLSTATE 42501,
+# insufficient_privilege (the messages vary: "permission denied ...", "must be owner
+# of ...", "must be superuser or a member of ...").
+INSUFFICIENT_PRIVILEGE = "42501"
 REFUSED = {
     "create a table": "CREATE TABLE intruso (id int)",
     "alter a table": "ALTER TABLE usuarios ADD COLUMN intruso int",
@@ -19,7 +22,9 @@ REFUSED = {
 def psql_over_tcp(db_container, user: str, password: str, dbname: str, sql: str):
     """sql run by psql in the database's container, logged in over TCP with a password,
     as the app is (the image trusts local connections, not TCP ones): (exit code, output)."""
-    command = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1"]
+    # VERBOSITY=verbose: each error with its SQLSTATE.
+    command = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-At"]
+    command += ["-h", "127.0.0.1"]
     command += ["-U", user, "-d", dbname, "-c", sql]
     result = db_container.exec_run(
         command, environment={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}

@@ -17,7 +17,7 @@ import requests
 from tests.e2e.harness import PROJECT_ROOT, SERVICE, HarnessError
 from tests.e2e.live import wait_until
 from tests.e2e.test_lifecycle import ANA, SEED_USUARIOS
-from tests.support.api_role import REFUSED, psql_over_tcp
+from tests.support.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_over_tcp
 from tests.swarm.stack import (
     Balancer,
     Clients,
@@ -382,7 +382,7 @@ def test_the_api_role_is_refused_on_a_swarm(swarm_stack, what):
         str(swarm_stack.config["dbName"]),
         REFUSED[what],
     )
-    assert code != 0 and "permission denied" in output, output
+    assert code != 0 and f"ERROR:  {INSUFFICIENT_PRIVILEGE}:" in output, output
 
 
 def test_the_api_role_still_writes_and_refuses_a_duplicate_on_a_swarm(swarm_stack):
