@@ -79,7 +79,7 @@ APP = (
         "dbApiPassword at each of its starts (docker restart the migrator, then the app)",
     ),
     (
-        r"waited for the migrator|schema .*not current",
+        r"waited \S+ for the migrator",
         "the schema is not at the app's version: the migrator has not migrated it",
     ),
     (

@@ -103,7 +103,8 @@ def test_data_survives_destroy_and_up(stack):
         with pytest.raises(docker.errors.NotFound):
             stack.container(role)
     assert stack.network() is None
-    assert stack.leftovers() == [stack.config.volume_name]
+    # The data's volume, and the migrator's backups beside it.
+    assert stack.leftovers() == [stack.config.volume_name, f"{stack.config.volume_name}_backups"]
 
     stack.up()
 

@@ -39,8 +39,10 @@ COUNTS = "SELECT (SELECT count(*) FROM usuarios) || ' ' || (SELECT count(*) FROM
 
 # This stack's schema before the API's role: 0001-0004 applied by the app's runner,
 # which recorded them as it still does (app/desafio2/migrations.py, TRACKING_TABLE).
+# One transaction, as the runner applies them (0004 locks its tables).
 MIGRATED_UP_TO_0004 = (
-    "".join(
+    "BEGIN;\n"
+    + "".join(
         (REPO_ROOT / "db" / "migrations" / name).read_text(encoding="utf-8") + ";\n"
         for name in (
             "0001_esquema_original.sql",
@@ -57,6 +59,7 @@ MIGRATED_UP_TO_0004 = (
     INSERT INTO schema_migrations (version, name, baseline) VALUES
         (1, 'esquema_original', false), (2, 'datas_com_fuso_e_validacoes', false),
         (3, 'email_unico_sem_caixa', false), (4, 'contagens', false);
+    COMMIT;
 """
 )
 

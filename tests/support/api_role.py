@@ -19,17 +19,12 @@ REFUSED = {
 }
 
 
-def psql_over_tcp(db_container, user: str, password: str, dbname: str, sql: str):
-    """sql run by psql in the database's container, logged in over TCP with a password,
-    as the app is (the image trusts local connections, not TCP ones): (exit code, output)."""
-    # VERBOSITY=verbose: each error with its SQLSTATE.
-    command = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-At"]
-    command += ["-h", "127.0.0.1"]
-    command += ["-U", user, "-d", dbname, "-c", sql]
-    result = db_container.exec_run(
-        command, environment={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}
-    )
-    return result.exit_code, result.output.decode("utf-8", errors="replace")
+def psql_command(user: str, dbname: str, sql: str, host: str) -> list[str]:
+    """psql running sql as user; each error printed with its SQLSTATE (VERBOSITY)."""
+    return [
+        *("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"),
+        *("-h", host, "-U", user, "-d", dbname, "-c", sql),
+    ]
 
 
 def sessions_from(address: str) -> str:
