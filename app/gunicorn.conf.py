@@ -4,18 +4,18 @@ import os
 import subprocess
 import sys
 
-from desafio2 import protocol_errors, settings
+from desafio2 import errors, settings
 
 # gunicorn's own refusals (400, 414, 431) answer in JSON, as the app's errors do.
-protocol_errors.install()
+errors.install_in_gunicorn()
 
-_server = settings.server()
-bind = _server["bind"]
-workers = _server["workers"]
+_settings = settings.read()
+bind = _settings.bind
+workers = _settings.workers
 # Threads let a worker keep connections alive and overlap database round trips;
 # each thread may hold one pooled database connection (desafio2/db.py).
 worker_class = "gthread"
-threads = _server["threads"]
+threads = _settings.threads
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -23,7 +23,7 @@ keepalive = 5
 # of its throughput (bench/README.md), and in the stack every line also goes
 # through Docker's log driver. The reader logs its reads; errors are logged
 # below. ACCESS_LOG=- turns it back on, to stdout.
-accesslog = _server["accesslog"]
+accesslog = _settings.access_log
 errorlog = "-"
 # gunicorn's control socket (for gunicornc) would go under $HOME, which the
 # image's unprivileged user does not have: every start logged an error for it.
@@ -42,11 +42,11 @@ def when_ready(server):
 def on_starting(server):
     # Before the master listens: no request reaches a schema older than this image's.
     # The app does not migrate (its role may not); it waits for the migrator
-    # (db-migracoes), desafio2/schema_wait.py. A process of its own, like the start
+    # (db-migracoes), desafio2/migrations/wait.py. A process of its own, like the start
     # record, so that the master forks its workers with no database connection, nor
     # anything libpq set up for one, behind it. Its output is captured so that a
     # failure is the one line gunicorn prints as its error.
-    waited = subprocess.run(**_module("desafio2.schema_wait"), capture_output=True, text=True)
+    waited = subprocess.run(**_module("desafio2.migrations.wait"), capture_output=True, text=True)
     if waited.returncode != 0:
         # gunicorn prints this and exits 1.
         raise RuntimeError(

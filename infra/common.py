@@ -24,7 +24,7 @@ from infra.config import StackConfig, backup_volume_name
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_SQL = (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")
 READER_SCRIPT = (REPO_ROOT / "reader" / "leitor.sh").read_text(encoding="utf-8")
-# The migrator applies them (app/desafio2/migrations.py); given to it as files
+# The migrator applies them (app/desafio2/migrations/); given to it as files
 # rather than built into the image, whose build context is app/ alone.
 MIGRATIONS = {
     path.name: path.read_text(encoding="utf-8")
@@ -72,7 +72,7 @@ HEALTHCHECK_TOLERANCE_SECONDS = 25
 APP_HEALTH_TEST = ["python", "-I", "-S", "healthcheck.py"]
 # The migrator: the app image's migration runner, as the schema's owner, in a
 # container of its own, so that the serving process never holds the owner's
-# password (app/desafio2/migrations.py backs up, migrates, sets the API role's
+# password (app/desafio2/migrations/ backs up, migrates, sets the API role's
 # password). It then stays, idle and healthy, so that `up` waits for it as it
 # waits for the database, on one host and on a swarm alike (a service whose task
 # exits never converges); a failure exits, and Docker runs it again. The marker

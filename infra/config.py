@@ -51,7 +51,7 @@ class StackConfig:
     db_user: str = "usuario"
     db_host_port: int = 0  # 0 keeps the database off the host
     db_bind_address: str = "127.0.0.1"
-    # The one-shot step that backs up and migrates the database as its owner.
+    # The step that backs up and migrates the database as its owner, then idles.
     migrator_container_name: str = "db-migracoes"
 
     app_image_name: str = "desafio2-app:local"

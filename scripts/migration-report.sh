@@ -6,7 +6,7 @@
 # backups/ with how to restore it.
 #
 # The migrator (db-migracoes) writes that backup with pg_dump into the volume
-# mounted at /srv/backups (app/desafio2/backups.py): a file not yet in backups/
+# mounted at /srv/backups (app/desafio2/migrations/backups.py): a file not yet in backups/
 # is copied here, readable by its owner only, never half-written.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

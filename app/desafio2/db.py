@@ -15,8 +15,6 @@ from contextlib import contextmanager
 import psycopg2
 from flask import Flask, current_app
 
-from desafio2 import queries, settings
-
 CONNECT_TIMEOUT_SECONDS = 3
 STATEMENT_TIMEOUT_MS = 5000
 POOL_WAIT_SECONDS = 5
@@ -71,11 +69,9 @@ def connect_when_ready(
         pause = min(pause * 2, max_pause)
 
 
-def connection_settings(
-    database: dict | None = None, application_name: str = "desafio2-api"
-) -> dict:
-    """psycopg2.connect() arguments: the bounds above, then `database`
-    (a DATABASE config; by default, the environment's, settings.database())."""
+def connection_settings(database: dict, application_name: str = "desafio2-api") -> dict:
+    """psycopg2.connect() arguments: the bounds above, then `database` (the app's
+    DATABASE config, Settings.database: what libpq does not read from the environment)."""
     return {
         "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "application_name": application_name,
@@ -84,7 +80,7 @@ def connection_settings(
         "keepalives_idle": 10,
         "keepalives_interval": 3,
         "keepalives_count": 3,
-        **(settings.database() if database is None else database),
+        **database,
     }
 
 
@@ -121,7 +117,7 @@ class ConnectionPool:
         conn = psycopg2.connect(**self._settings)
         if self._setup:
             # Statements prepared once per connection, not planned once per
-            # request (queries.SESSION_SETUP), in one round trip.
+            # request (SESSION_SETUP and the areas' PREPAREs), in one round trip.
             try:
                 conn.autocommit = True
                 with conn.cursor() as cursor:
@@ -174,9 +170,19 @@ def _closed_by_the_server(conn) -> bool:
     return bool(looking.poll(0))
 
 
-def init_app(app: Flask) -> None:
+# Run on every new connection, before the statements the areas prepare. The generic
+# plan, always: left to choose, PostgreSQL kept planning the lists anew on every
+# request once a table held about 100,000 rows, since it cannot cost a LIMIT it does
+# not know yet. The generic plan reads the primary key in order whatever the
+# parameters (tests/api/test_pagination.py checks it), so planning again gains nothing.
+SESSION_SETUP = ("SET plan_cache_mode = force_generic_plan",)
+
+
+def init_app(app: Flask, prepared: tuple[str, ...] = ()) -> None:
+    """The app's pool; `prepared`: the PREPAREs of the areas' statements (pagination.prepared)."""
     pool_settings = connection_settings(app.config["DATABASE"])
-    pool = ConnectionPool(pool_settings, app.config["DATABASE_POOL_SIZE"], queries.SESSION_SETUP)
+    setup = (*SESSION_SETUP, *prepared)
+    pool = ConnectionPool(pool_settings, app.config["DATABASE_POOL_SIZE"], setup)
     app.extensions["db_pool"] = pool
 
 

@@ -1,21 +1,33 @@
 """Every error leaves as JSON (schema.error_body): {"error": "<what went wrong>"},
-plus "field" when one input is to blame.
+plus "field" when one input is to blame; gunicorn's own refusals too. And the
+headers every response carries.
 
 An error is a stable code and its parameters (ApiError); the API words it in
 English from ENGLISH below, the page in Portuguese from its own catalogue
 (page/messages.py), and neither ever reads the other's text.
 """
 
+import json
 import logging
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from desafio2 import db
-from desafio2.headers import RETRY_AFTER
 from desafio2.schema import error_body
 
 log = logging.getLogger(__name__)
+
+# The headers of every response, the app's and gunicorn's own refusals' alike. The
+# page adds its browser policy (page/security.py).
+EVERY_RESPONSE = {
+    # A JSON error is never sniffed into HTML.
+    "X-Content-Type-Options": "nosniff",
+    # Every answer is about the data now: nothing to keep.
+    "Cache-Control": "no-store",
+}
+# A 503's advice: the database is usually back within seconds (a restart).
+RETRY_AFTER = {"Retry-After": "5"}
 
 # code: (status, English message with the error's parameters).
 ENGLISH = {
@@ -74,6 +86,12 @@ def error_response(status: int, message: str, field: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    @app.after_request
+    def every_response(response):
+        for name, value in EVERY_RESPONSE.items():
+            response.headers.setdefault(name, value)
+        return response
+
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
         return error_response(error.status, error.english(), error.field)
@@ -96,3 +114,35 @@ def init_app(app: Flask) -> None:
 
     for exception in db.UNAVAILABLE:
         app.register_error_handler(exception, database_unavailable)
+
+
+# --- gunicorn's own refusals -----------------------------------------------------------
+# Some requests never reach the app: gunicorn refuses them while it parses the HTTP, a
+# request line over 4094 bytes (414), headers too many or too large (431), a malformed
+# request line, header or chunk (400). Its answers are HTML pages; install_in_gunicorn()
+# makes them {"error": "..."} with the headers every response carries, so a client
+# that reads error bodies as JSON never meets a page. gunicorn.conf.py installs it in
+# the master, before the workers fork.
+
+
+def gunicorn_write_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """Same signature and role as gunicorn.util.write_error, which the workers call."""
+    from gunicorn import util  # only under gunicorn
+
+    message = f"{reason.lower()}: {mesg}" if mesg else reason.lower()
+    body = json.dumps(error_body(message)).encode()
+    headers = {
+        "Connection": "close",
+        "Content-Type": "application/json",
+        **EVERY_RESPONSE,
+        "Content-Length": str(len(body)),
+    }
+    lines = [f"HTTP/1.1 {status_int} {reason}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    head = "\r\n".join(lines)
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def install_in_gunicorn() -> None:
+    from gunicorn import util
+
+    util.write_error = gunicorn_write_error

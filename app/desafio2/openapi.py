@@ -1,6 +1,6 @@
 """GET /openapi.json: the API described as OpenAPI 3.0.
 
-The shapes come from schema.py, which validation.py checks requests against,
+The shapes come from schema.py, which usuarios.new_usuario checks requests against,
 and the page bounds and body limit from the constants the code enforces, so a
 limit changed in one place cannot leave the description behind.
 tests/api/test_openapi.py checks the document against the routes the app

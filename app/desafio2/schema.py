@@ -1,7 +1,7 @@
 """The API's shapes, defined once: the usuario a client sends, the error body,
 and what the lists and /status answer.
 
-validation.py checks a new usuario against NOVO_USUARIO, openapi.py describes
+usuarios.new_usuario checks a new usuario against NOVO_USUARIO, openapi.py describes
 every shape here in /openapi.json, errors.py writes its bodies with
 error_body(), and the page's form takes its inputs and limits from
 NOVO_USUARIO. tests/api/test_schema_agreement.py fails if the document and
@@ -12,7 +12,7 @@ answers the first problem of a request, in a fixed order (unknown fields, then
 nome, then email), and each hostile input with its own message
 (tests/api/test_hostile_input.py); either library reports every problem at
 once in its own terms, so keeping those answers needed a mapping as long as
-validation.py itself, and one more dependency in the offline-built image.
+the validation itself, and one more dependency in the offline-built image.
 """
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TextField:
-    """A required string, trimmed before it is checked (validation.py)."""
+    """A required string, trimmed before it is checked (usuarios.new_usuario)."""
 
     name: str
     max_length: int
@@ -36,7 +36,7 @@ class TextField:
 
 
 NOME = TextField("nome", max_length=100, min_length=1, example="Ana Pereira")
-# min_length: the shortest address validation.EMAIL_PATTERN takes, a@b.c.
+# min_length: the shortest address usuarios.EMAIL_PATTERN takes, a@b.c.
 EMAIL = TextField("email", max_length=254, min_length=5, example="ana@example.com", format="email")
 # Every field is required and no other is accepted.
 NOVO_USUARIO = (NOME, EMAIL)
@@ -60,7 +60,7 @@ def novo_usuario_schema() -> dict:
 
 
 def error_body(message: str, field: str | None = None) -> dict:
-    """Every error's JSON body; gunicorn's own refusals too (protocol_errors.py)."""
+    """Every error's JSON body; gunicorn's own refusals too (errors.py)."""
     return {"error": message} if field is None else {"error": message, "field": field}
 
 
@@ -74,7 +74,7 @@ ERROR = {
     },
 }
 
-# What the database returns, as queries.py writes it: no check, only described.
+# What the database returns, as the areas' SQL writes it: no check, only described.
 _ID = {"type": "integer", "minimum": 1}
 _DATE = {"type": "string", "format": "date-time"}
 

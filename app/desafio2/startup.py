@@ -69,17 +69,20 @@ def record_start_with_retry(
 
 
 def main() -> int:
-    deadline = settings.start_up()["start_record_deadline"]
     try:
-        connect_with = db.connection_settings()
-    except OSError as error:  # an unreadable password file
+        config = settings.read()
+        connect_with = db.connection_settings(config.database)
+    except (OSError, ValueError) as error:  # an unreadable password file, a bad number
         print(f"start record: cannot read the database settings: {error}", file=sys.stderr)
         return 1
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    return 0 if record_start_with_retry(connect_with, container_id(), deadline, log) else 1
+    recorded = record_start_with_retry(
+        connect_with, container_id(), config.start_record_deadline, log
+    )
+    return 0 if recorded else 1
 
 
 if __name__ == "__main__":

@@ -2,9 +2,17 @@
 
 from flask import Blueprint, current_app, jsonify
 
-from desafio2 import db, queries
+from desafio2 import db
 
 bp = Blueprint("status", __name__)
+
+# The slots the triggers of db/migrations/0004_contagens.sql keep: the same cost at any
+# table size. The page reads them too.
+COUNTS = """
+    SELECT coalesce(sum(linhas) FILTER (WHERE tabela = 'usuarios'), 0)::bigint,
+           coalesce(sum(linhas) FILTER (WHERE tabela = 'logs'), 0)::bigint
+    FROM contagens
+"""
 
 
 @bp.get("/status")
@@ -19,7 +27,7 @@ def status():
     }
     try:
         with db.autocommit() as cursor:
-            cursor.execute(queries.COUNTS)
+            cursor.execute(COUNTS)
             body["usuarios"], body["logs"] = cursor.fetchone()
     except db.UNAVAILABLE:
         body.update(status="degraded", database="unavailable")

@@ -2,8 +2,8 @@
 -- now the API connected as the schema's owner, the postgres image's superuser: a flaw
 -- in the app would have handed over the whole server. The owner (whoever runs the
 -- migrations: CURRENT_USER, `usuario` in the stack) keeps the schema and migrates it;
--- the migrator, not this file, gives `api` LOGIN and its password (app/desafio2/
--- migrations.py), so no password is ever written in a migration.
+-- the migrator, not this file, gives `api` LOGIN and its password
+-- (app/desafio2/migrations/), so no password is ever written in a migration.
 -- A migration that adds a table grants `api` what the API does with it, here below
 -- its CREATE TABLE (docs/schema.md, "Grants follow new tables").
 
@@ -52,7 +52,8 @@ BEGIN
 END
 $$;
 
--- What the API's SQL does (app/desafio2/queries.py, startup.py): it lists and adds
+-- What the API's SQL does (app/desafio2/usuarios.py, logs.py, status.py, page/data.py,
+-- startup.py): it lists and adds
 -- usuarios and logs (INSERT ... RETURNING reads the new row: SELECT), takes their ids
 -- from the sequences (nextval: USAGE) and reads the counters for /status and the page.
 -- No UPDATE, DELETE or TRUNCATE: the API never changes nor removes a row.
@@ -70,7 +71,7 @@ ALTER FUNCTION contar_linhas() SECURITY DEFINER SET search_path = pg_catalog, pu
 REVOKE EXECUTE ON FUNCTION contar_linhas() FROM PUBLIC;
 
 -- The app waits at its start until the migrator has applied every migration it knows
--- (app/desafio2/schema_wait.py); `api` may not read schema_migrations, so it asks
+-- (app/desafio2/migrations/wait.py); `api` may not read schema_migrations, so it asks
 -- this function, which reads it with its owner's rights.
 CREATE FUNCTION versao_do_esquema() RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER

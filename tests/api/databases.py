@@ -3,7 +3,8 @@ the session's server or one of their own (tests/api/test_migrations.py, test_mig
 
 import psycopg2
 
-from desafio2 import backups, migrations
+from desafio2 import migrations
+from desafio2.migrations import backups
 from testing.postgres_server import autocommit_cursor
 from tests.support.schema import schema_facts
 

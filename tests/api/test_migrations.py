@@ -1,4 +1,4 @@
-"""The migrations (app/desafio2/migrations.py, db/migrations/) on a real PostgreSQL:
+"""The migrations (app/desafio2/migrations/, db/migrations/) on a real PostgreSQL:
 an empty database, a volume of the original project, this stack's earlier ones,
 a migration that fails, and runs that race. The migrator program itself (its
 backups, the API role's password, the upgrade of a volume without that role) is in
@@ -14,7 +14,8 @@ import psycopg2.errors
 import pytest
 import requests
 
-from desafio2 import backups, migrations
+from desafio2 import migrations
+from desafio2.migrations import backups
 from testing.gunicorn_server import GunicornApp
 from testing.postgres_server import libpq_env
 from tests.api.databases import EVERY_ROW, facts, migrate, original_project_volume, run_sql

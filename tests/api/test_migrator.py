@@ -12,7 +12,8 @@ import subprocess
 import psycopg2
 import pytest
 
-from desafio2 import backups, create_app, migrations
+from desafio2 import create_app, migrations
+from desafio2.migrations import backups
 from testing.postgres_server import PostgresServer, autocommit_cursor
 from tests.api.databases import EVERY_ROW, facts, original_project_volume, run_sql
 

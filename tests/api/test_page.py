@@ -7,8 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from desafio2 import create_app, queries, startup
+from desafio2 import create_app, startup
 from desafio2.errors import ENGLISH
+from desafio2.page.data import LATEST_STARTS
 from desafio2.page.messages import MESSAGES, NOT_FROM_THE_FORM
 from testing.postgres_server import free_port
 
@@ -228,7 +229,7 @@ def test_timeline_reads_the_starts_only_not_every_log(rows):
         )
         cursor.execute("ANALYZE logs")
         cursor.execute(
-            "EXPLAIN (FORMAT JSON) " + queries.LATEST_STARTS,
+            "EXPLAIN (FORMAT JSON) " + LATEST_STARTS,
             {"acao": startup.ACAO, "limit": 50},
         )
         (plan,), *_ = cursor.fetchall()

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from desafio2 import db, queries
+from desafio2 import db, logs, usuarios
 from desafio2.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
@@ -150,7 +150,11 @@ def test_bad_parameters_are_400_in_json_naming_the_parameter(client, path, query
 def test_the_primary_key_serves_the_order(rows, plan_cache_mode, statement):
     # Enough rows that reading the table and sorting would be the planner's choice without the index.
     add_users(rows, 20000)
-    prepare = next(sql for sql in queries.PREPARED if sql.startswith(f"PREPARE {statement} "))
+    prepare = next(
+        sql
+        for sql in (*usuarios.PREPARED, *logs.PREPARED)
+        if sql.startswith(f"PREPARE {statement} ")
+    )
     with rows.connection() as cursor:
         cursor.execute("ANALYZE usuarios, logs")
         cursor.execute(f"SET plan_cache_mode = {plan_cache_mode}")
@@ -163,13 +167,13 @@ def test_the_primary_key_serves_the_order(rows, plan_cache_mode, statement):
 
 def test_the_app_plans_a_page_once_per_connection_not_per_request(app, rows):
     # Past about 100,000 rows PostgreSQL would otherwise re-plan each execution
-    # (custom plans); queries.SESSION_SETUP keeps the generic one.
+    # (custom plans); db.SESSION_SETUP keeps the generic one.
     add_users(rows, 20000)
     with rows.connection() as cursor:
         cursor.execute("ANALYZE usuarios")
     with app.app_context(), db.autocommit() as cursor:
         for after in range(0, 20000, 1000):
-            cursor.execute(queries.LIST_USUARIOS, {"after": after, "limit": 50})
+            cursor.execute(usuarios.LIST_USUARIOS, {"after": after, "limit": 50})
         cursor.execute(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
             "WHERE name = 'list_usuarios'"

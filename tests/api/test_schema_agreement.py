@@ -6,7 +6,7 @@ import pytest
 
 from desafio2 import create_app, pagination
 from desafio2.errors import ApiError
-from desafio2.validation import new_usuario
+from desafio2.usuarios import new_usuario
 
 
 @pytest.fixture(scope="module")

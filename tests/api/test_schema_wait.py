@@ -1,4 +1,4 @@
-"""The app waits for the migrator (app/desafio2/schema_wait.py, run by gunicorn.conf.py's
+"""The app waits for the migrator (app/desafio2/migrations/wait.py, run by gunicorn.conf.py's
 on_starting) on a real PostgreSQL: as the role api, until the database is at the
 newest migration the app knows, then it serves; at the deadline, one clear line and
 no server."""
@@ -38,7 +38,7 @@ def app_env(server, name: str, **extra: str) -> dict:
 
 def schema_wait(env: dict, **popen) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "desafio2.schema_wait"],
+        [sys.executable, "-m", "desafio2.migrations.wait"],
         cwd=APP_DIR,
         env=env,
         stderr=subprocess.PIPE,

@@ -24,7 +24,7 @@ def test_each_line_becomes_a_variable_and_a_value_keeps_its_equals_signs(tmp_pat
 def test_the_environment_wins_over_the_file(tmp_path):
     environ = {**settings_file(tmp_path, "WEB_CONCURRENCY=4\n"), "WEB_CONCURRENCY": "1"}
     settings.apply_settings_file(environ)
-    assert settings.server(environ)["workers"] == 1
+    assert settings.read(environ).workers == 1
 
 
 def test_a_line_that_is_not_name_equals_value_is_refused_with_where_it_is(tmp_path):

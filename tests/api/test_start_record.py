@@ -1,4 +1,4 @@
-"""Each start of the app writes one `app_iniciada` row to logs (api/startup.py,
+"""Each start of the app writes one `app_iniciada` row to logs (desafio2/startup.py,
 run by gunicorn.conf.py's when_ready): on a real PostgreSQL, through the same
 command line and gunicorn config as the image."""
 

@@ -38,7 +38,7 @@ COUNTS = "SELECT (SELECT count(*) FROM usuarios) || ' ' || (SELECT count(*) FROM
 
 
 # This stack's schema before the API's role: 0001-0004 applied by the app's runner,
-# which recorded them as it still does (app/desafio2/migrations.py, TRACKING_TABLE).
+# which recorded them as it still does (app/desafio2/migrations/, TRACKING_TABLE).
 # One transaction, as the runner applies them (0004 locks its tables).
 MIGRATED_UP_TO_0004 = (
     "BEGIN;\n"

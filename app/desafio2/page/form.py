@@ -1,5 +1,5 @@
 """POST /, the page's form: form-encoded nome and email, checked by the API's
-own rules (validation.new_usuario) and written by its own INSERT
+own rules (usuarios.new_usuario) and written by its own INSERT
 (usuarios.insert_usuario). A mistake re-renders the page with its message next
 to the field and the typed values kept (400 or 409); success redirects to `/`
 (303, Post/Redirect/Get), so reloading never posts twice."""
@@ -11,8 +11,7 @@ from desafio2.errors import ApiError
 from desafio2.page import render, security
 from desafio2.page.messages import message
 from desafio2.schema import NOVO_USUARIO
-from desafio2.usuarios import insert_usuario
-from desafio2.validation import new_usuario
+from desafio2.usuarios import insert_usuario, new_usuario
 
 
 def submit():

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from flask import current_app, render_template
 
 from desafio2 import db, startup
-from desafio2.headers import RETRY_AFTER
+from desafio2.errors import RETRY_AFTER
 from desafio2.page import data
 from desafio2.schema import NOVO_USUARIO
 

@@ -1,10 +1,10 @@
 """Brings the database to the schema of db/migrations/: the migrator, a one-shot program.
 
-The stack runs `python -m desafio2.migrations` in a container of its own
+The stack runs `python -m desafio2.migrations` (__main__.py) in a container of its own
 (`db-migracoes` on one host, a service on a swarm) with the schema owner's
 credentials; it migrates, sets the API role's password and exits. The app's
 gunicorn never migrates: it connects as the role `api`, which may not change the
-schema, and waits for this program's work (schema_wait.py). What runs, in order:
+schema, and waits for this program's work (wait.py). What runs, in order:
 
 1. Wait for the database, then take a PostgreSQL advisory lock: a second
    run at the same time waits here, and then finds nothing left to do. The lock
@@ -24,19 +24,17 @@ docs/schema.md says how to add a migration and resolve a failure.
 import contextlib
 import dataclasses
 import re
-import sys
 from pathlib import Path
 
 import psycopg2
 from psycopg2.extensions import encrypt_password
 
-from desafio2 import backups, db, settings
+from desafio2 import settings
+from desafio2.migrations import backups
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "db" / "migrations"
+DEFAULT_DIRECTORY = settings.DEFAULT_MIGRATIONS_DIR
 # Any constant unique to this app; pg_advisory_lock takes a bigint.
 LOCK_KEY = 2_061_174_401
-LOG_PREFIX = "migrations: "
-APPLICATION_NAME = "desafio2-migrations"  # what pg_stat_activity shows for its sessions
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 TRACKING_TABLE = """
@@ -205,63 +203,3 @@ def _apply(cursor, baselined, pending, verifier) -> None:
             f"the connection was lost while committing {labels}: "
             "the next run finds out whether they were applied"
         ) from error
-
-
-def connect(connect_with: dict, deadline_seconds: float):
-    """A connection in autocommit, once the database answers (it may still be starting)."""
-    try:
-        conn = db.connect_when_ready(connect_with, deadline_seconds)
-    except db.NotReady as error:
-        raise MigrationError(
-            f"the database did not answer within {deadline_seconds:.0f}s: {error.reason}"
-        ) from None
-    conn.autocommit = True
-    return conn
-
-
-def main() -> int:
-    def log(message: str) -> None:
-        # Every line prefixed, so that `make up` can pick this start's lines out of the
-        # container's log (scripts/migration-report.sh).
-        for line in message.splitlines():
-            print(f"{LOG_PREFIX}{line}", file=sys.stderr, flush=True)
-
-    start_up = settings.start_up()
-    directory = Path(start_up["migrations_dir"] or DEFAULT_DIRECTORY)
-    deadline = start_up["migrations_deadline"]
-    try:
-        api_password = api_password_of(start_up)
-        migrations = load(directory)
-        conn = connect(db.connection_settings(application_name=APPLICATION_NAME), deadline)
-        try:
-            migrate(
-                conn,
-                migrations,
-                log,
-                api_password=api_password,
-                backups_to=backups.Target(start_up["backup_dir"]),
-            )
-        finally:
-            conn.close()
-    except (MigrationError, OSError, psycopg2.Error) as error:
-        log(f"FAILED, the app does not start. {error}")
-        return 1
-    return 0
-
-
-def api_password_of(start_up: dict) -> str:
-    """The API role's password, from the file API_DATABASE_PASSWORD_FILE names."""
-    path = start_up["api_password_file"]
-    if not path:
-        raise MigrationError(
-            "API_DATABASE_PASSWORD_FILE is not set: it names the file holding the password "
-            f"the migrator gives the role {API_ROLE}; nothing was changed"
-        )
-    password = settings.read_password(path)
-    if not password:
-        raise MigrationError(f"{path} is empty: the role {API_ROLE} needs a password")
-    return password
-
-
-if __name__ == "__main__":
-    sys.exit(main())

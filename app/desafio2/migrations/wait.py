@@ -4,7 +4,7 @@ image knows.
 The app no longer migrates: it connects as the role `api`, which may not change the
 schema, and the stack runs the migrations once, in a container of its own (the
 migrator, `db-migracoes`; migrations.py). gunicorn's master runs
-`python -m desafio2.schema_wait` before it listens (gunicorn.conf.py, on_starting):
+`python -m desafio2.migrations.wait` before it listens (gunicorn.conf.py, on_starting):
 until the database is at the version of the newest migration in MIGRATIONS_DIR, no
 request is served. `api` may not read schema_migrations; 0005 gives it
 versao_do_esquema(), which reads the applied version with the owner's rights.
@@ -16,12 +16,12 @@ and what it found, and gunicorn does not start.
 """
 
 import sys
-from pathlib import Path
 
 import psycopg2
 import psycopg2.errors
 
-from desafio2 import db, migrations, settings
+from desafio2 import db, settings
+from desafio2.migrations import MigrationError, load
 
 MIGRATOR = "the migrator (db-migracoes)"
 LOG_PREFIX = "schema: "
@@ -60,13 +60,17 @@ def main() -> int:
     def log(line: str) -> None:
         print(f"{LOG_PREFIX}{line}", file=sys.stderr, flush=True)
 
-    start_up = settings.start_up()
-    deadline = start_up["schema_wait_deadline"]
     try:
-        directory = Path(start_up["migrations_dir"] or migrations.DEFAULT_DIRECTORY)
-        expected = migrations.load(directory)[-1].version
-        version = wait(db.connection_settings(), expected, deadline)
-    except (migrations.MigrationError, IndexError, OSError) as error:
+        config = settings.read()
+    except (OSError, ValueError) as error:  # an unreadable password file, a bad number
+        log(f"the app does not start: its settings cannot be read: {error}")
+        return 1
+    try:
+        expected = load(config.migrations_dir)[-1].version
+        version = wait(
+            db.connection_settings(config.database), expected, config.schema_wait_deadline
+        )
+    except (MigrationError, IndexError, OSError) as error:
         log(f"the app does not start: this image's migrations cannot be read: {error}")
         return 1
     except db.NotReady as error:
