@@ -42,15 +42,19 @@ def connect_when_ready(
     first_pause: float = 0.5,
     max_pause: float = 5.0,
     ready=None,
+    waiting=None,
 ):
     """A new connection once the database answers, for the start-up steps: it may
     still be starting (the database and the app started together, a slow volume).
     Retries with a pause that doubles up to max_pause; NotReady at the deadline.
     `ready(conn)`, if given, returns None once the database is what the step needs,
-    else why not yet: the connection is then closed and the step tries again."""
+    else why not yet: the connection is then closed and the step tries again.
+    `waiting(reason)`, if given, hears each new reason to wait, once: a step that
+    waits long (a refused password never mends by itself) says why as it goes."""
     started = time.monotonic()
     pause = first_pause
     attempts = 0
+    told = None
     while True:
         attempts += 1
         try:
@@ -65,6 +69,9 @@ def connect_when_ready(
         elapsed = time.monotonic() - started
         if elapsed + pause > deadline_seconds:
             raise NotReady(attempts, elapsed, reason)
+        if waiting is not None and reason != told:
+            waiting(reason)
+            told = reason
         time.sleep(pause)
         pause = min(pause * 2, max_pause)
 

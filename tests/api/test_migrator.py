@@ -143,6 +143,17 @@ def test_without_the_api_password_file_the_migrator_changes_nothing(fresh_server
     assert facts(fresh_server, name) == []
 
 
+def test_a_refused_password_is_said_while_the_migrator_waits(fresh_server):
+    # It never mends by itself: make up's verdict needs the line to name the cause.
+    name = new_database(fresh_server)
+    ran = fresh_server.run_migrator(
+        name, PGPASSWORD="not-the-owners-password", MIGRATIONS_DEADLINE_SECONDS="2"
+    )
+    waiting = [line for line in ran.stderr.splitlines() if "waiting for the database" in line]
+    assert ran.returncode == 1
+    assert len(waiting) == 1 and "password authentication failed" in waiting[0], ran.stderr
+
+
 def test_a_pg_dump_of_another_major_version_is_refused(postgres_server, tmp_path):
     fake = tmp_path / "pg_dump"
     fake.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 17.2'\n")

@@ -14,10 +14,14 @@ LOG_PREFIX = "migrations: "
 APPLICATION_NAME = "desafio2-migrations"  # what pg_stat_activity shows for its sessions
 
 
-def connect(connect_with: dict, deadline_seconds: float):
+def connect(connect_with: dict, deadline_seconds: float, log=print):
     """A connection in autocommit, once the database answers (it may still be starting)."""
     try:
-        conn = db.connect_when_ready(connect_with, deadline_seconds)
+        conn = db.connect_when_ready(
+            connect_with,
+            deadline_seconds,
+            waiting=lambda why: log(f"waiting for the database: {why}"),
+        )
     except db.NotReady as error:
         raise MigrationError(
             f"the database did not answer within {deadline_seconds:.0f}s: {error.reason}"
@@ -38,7 +42,9 @@ def main() -> int:
         api_password = api_password_of(config)
         migrations = load(config.migrations_dir)
         conn = connect(
-            db.connection_settings(config.database, APPLICATION_NAME), config.migrations_deadline
+            db.connection_settings(config.database, APPLICATION_NAME),
+            config.migrations_deadline,
+            log,
         )
         try:
             migrate(
