@@ -8,24 +8,22 @@ is in `steps` (the plan of the last operation, by resource name) and `log`.
 """
 
 import dataclasses
-import secrets
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 import docker
-import pulumi
 import yaml
 
 from tests.e2e.harness import container, images, network, service, swarm_data, volume
 from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
 from tests.e2e.harness.inputs import Inputs
+from tests.e2e.harness.plan import autoname, check_options, diff
 from tests.e2e.harness.schema import (
     AUTONAMED,
     CONTAINER,
     DELETE_BEFORE_REPLACE,
     IMAGE,
-    LEFT_OUT,
     NETWORK,
     REMOTE_IMAGE,
     RULES,
@@ -33,26 +31,10 @@ from tests.e2e.harness.schema import (
     SERVICE,
     SERVICE_CONFIG,
     VOLUME,
-    Rule,
 )
 from tests.support.program import Declared, ProgramRun, run_program, unwrap_secrets
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
-
-# Options the program sets. depends_on only orders registrations, which the
-# mock runtime already does; the others change what up and destroy do.
-_HONORED_OPTIONS = {
-    "depends_on",
-    "retain_on_delete",
-    "ignore_changes",
-    "replace_on_changes",
-    "delete_before_replace",
-}
-
-# The provider package's SDK fills these in itself (Image gets aliases of its
-# former type names, Secret marks its data secret in the state); they change
-# nothing about what is made.
-_SET_BY_THE_SDK = {"version", "plugin_download_url", "aliases", "additional_secret_outputs"}
 
 
 def project_refreshes(project_root: Path = PROJECT_ROOT) -> bool:
@@ -247,13 +229,13 @@ class DockerHarness:
                 "declared this type before, so the e2e harness does not simulate it; add a "
                 "module to tests/e2e/harness/ that follows the provider's source"
             )
-        options = _check_options(declared)
+        options = check_options(declared)
         where = f"{declared.type.rsplit(':', 1)[-1]} {declared.name!r}"
         news = handler.check(Inputs(unwrap_secrets(declared.inputs), where))
         old = self.find(declared.type, declared.name)
         autonamed = declared.type in AUTONAMED and not news.get("name")
         if autonamed:
-            news["name"] = old.inputs["name"] if old is not None else _autoname(declared.name)
+            news["name"] = old.inputs["name"] if old is not None else autoname(declared.name)
 
         if old is not None and self._refresh:
             fresh = handler.read(old)
@@ -262,7 +244,7 @@ class DockerHarness:
                 self._forget(old)
                 old = None
                 if autonamed:
-                    news["name"] = _autoname(declared.name)
+                    news["name"] = autoname(declared.name)
             else:
                 # A refresh replaces the state's initialization errors with those the
                 # provider's Read reports (pulumi/pulumi pkg/resource/deploy/step.go,
@@ -296,7 +278,7 @@ class DockerHarness:
             if autonamed:
                 # The engine checks a replacement's inputs again without the old ones:
                 # a new auto-name (pulumi/pulumi, the step generator's replace path).
-                news["name"] = _autoname(declared.name)
+                news["name"] = autoname(declared.name)
             if declared.type in DELETE_BEFORE_REPLACE or options.delete_before_replace:
                 self._delete_replaced(old)
                 self._forget(old)
@@ -361,53 +343,3 @@ class DockerHarness:
         # deleted or replaced", and the resource only leaves the state.
         if not old.retain_on_delete:
             self._handlers[old.type].delete(old)
-
-
-def _autoname(logical_name: str) -> str:
-    return f"{logical_name}-{secrets.token_hex(4)[:7]}"
-
-
-def canonical(value, unordered: bool = False):
-    """A value in the form in which two equal ones compare equal: unset is None, and a
-    Terraform set (`unordered`, top level only) compares without order."""
-    if value in (None, [], {}, ""):
-        return None
-    if isinstance(value, dict):
-        return {k: canonical(v) for k, v in sorted(value.items())} or None
-    if isinstance(value, list):
-        items = [canonical(item) for item in value]
-        return sorted(items, key=repr) if unordered else items
-    return value
-
-
-def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> set[str]:
-    """The inputs whose new value differs from the provider's state."""
-    changed = set()
-    for key, rule in rules.items():
-        if key in ignored:
-            continue
-        declared = news.get(key)
-        if declared is LEFT_OUT:
-            continue
-        new = canonical(rule.default if declared is None else declared, rule.unordered)
-        if new is None and rule.computed:
-            continue  # left to Docker: whatever it reads back is what was asked for
-        if new != canonical(state.get(key), rule.unordered):
-            changed.add(key)
-    return changed
-
-
-def _check_options(declared: Declared) -> pulumi.ResourceOptions:
-    options = declared.options
-    for key, value in vars(options).items():
-        if key in _HONORED_OPTIONS or key in _SET_BY_THE_SDK:
-            continue
-        if key == "hooks" and value is not None:
-            # The SDK fills in an empty binding; only a bound hook is something to run.
-            value = {name: hook for name, hook in vars(value).items() if hook} or None
-        if value not in (None, [], {}, False):
-            raise UnsupportedDeclaration(
-                f"{declared.name!r}: the program never set the resource option "
-                f"{key}={value!r} before, so the e2e harness does not simulate it"
-            )
-    return options
