@@ -66,7 +66,7 @@ def _only_on(item, engine) -> str | None:
         marker = item.get_closest_marker(mark)
         if marker is not None and engine.real != needs_real:
             reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
-            where = "the harness" if needs_real is False else "the real Pulumi engine"
+            where = "the real Pulumi engine" if needs_real else "the harness"
             return f"runs on {where} only: {reason} ({engine.header()})"
     return None
 
