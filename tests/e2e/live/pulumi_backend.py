@@ -71,7 +71,7 @@ class _Events:
     def __init__(self):
         self.steps: dict[str, str] = {}
         self.log: list[str] = []
-        self.errors: list[str] = []
+        self.errors: list[tuple[bool, str]] = []  # (of a program resource, text)
 
     def __call__(self, event: auto.EngineEvent) -> None:
         if event.resource_pre_event is not None:
@@ -90,13 +90,26 @@ class _Events:
             self.steps.pop(_name(meta.urn), None)
             self.log.append(f"failed {getattr(meta.op, 'value', meta.op)} {_name(meta.urn)}")
         elif event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
-            text = _MARKUP.sub("", event.diagnostic_event.message).strip()
+            diagnostic = event.diagnostic_event
+            text = _MARKUP.sub("", diagnostic.message).strip()
             if text:
-                self.errors.append(text)
+                self.errors.append((_of_the_program(diagnostic.urn or ""), text))
+
+    def message(self) -> str:
+        """The errors, the engine's own (the stack's "update failed") first and the
+        resources' last, so that a message ends with the provider's words, as the
+        harness's does."""
+        return "\n".join(text for _, text in sorted(self.errors, key=lambda e: e[0]))
 
 
 def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
+
+
+def _of_the_program(urn: str) -> bool:
+    """The URN names one of the program's resources (urn:pulumi:STACK::PROJECT::TYPE::NAME)."""
+    parts = urn.split("::")
+    return len(parts) >= 4 and not parts[2].split("$")[-1].startswith("pulumi:")
 
 
 def _revealed(value):
@@ -259,7 +272,7 @@ class PulumiBackend:
         try:
             return operation(events)
         except auto.CommandError as error:
-            raise EngineError("\n".join(events.errors) or str(error)) from error
+            raise EngineError(events.message() or str(error)) from error
         finally:
             self.steps = events.steps
             self.log += events.log
