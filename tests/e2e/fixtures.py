@@ -60,6 +60,15 @@ def pytest_report_header(config):
     return chosen().header()
 
 
+_E2E_COLLECTED = pytest.StashKey[bool]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Again at the end, which `-q` keeps (it drops the header): which engine ran them.
+    if config.stash.get(_E2E_COLLECTED, False) and terminalreporter.verbosity < 0:
+        terminalreporter.write_line(chosen().header())
+
+
 def _only_on(item, engine) -> str | None:
     """Why the item does not run on this backend, if it does not."""
     for mark, needs_real in (("harness_only", False), ("engine_only", True)):
@@ -73,7 +82,7 @@ def _only_on(item, engine) -> str | None:
 
 # tryfirst: before `-m` deselects by marks.
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     # Everything under tests/e2e, and any test elsewhere that uses the engine,
     # needs the engine: `-m "not e2e"` must leave it all out.
     for item in items:
@@ -82,6 +91,8 @@ def pytest_collection_modifyitems(items):
         )
         if needs_engine and not item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.e2e)
+        if needs_engine or item.get_closest_marker("e2e"):
+            config.stash[_E2E_COLLECTED] = True
         elsewhere = _only_on(item, chosen())
         if elsewhere is not None:
             item.add_marker(pytest.mark.skip(reason=elsewhere))
