@@ -27,7 +27,7 @@ import yaml
 from infra.config import SECRETS, backup_volume_name
 from testing.postgres_server import REPO_ROOT
 from tests.e2e.harness import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME
-from tests.e2e.live import FAST_SETTINGS, StackFactory, isolated_config, sweep
+from tests.e2e.live import FAST_SETTINGS, HARNESS_ENGINE, StackFactory, isolated_config, sweep
 from tests.support.program import Declared, run_program, unwrap_secrets
 
 # The stack's health checks before issue 18, for docker compose.
@@ -207,7 +207,7 @@ class HarnessStack:
     """The harness's up and destroy, as the e2e tests use them."""
 
     def __init__(self, client: docker.DockerClient):
-        self._factory = StackFactory(client)
+        self._factory = StackFactory(client, engine=HARNESS_ENGINE)
         self._stack = self._factory.make(up=False)
         self.app = self._stack.container_name("app")
         self.volume = self._stack.config.volume_name

@@ -1,10 +1,12 @@
 """Whether this machine can run the real Pulumi engine for the project: the Pulumi
-CLI at least as new as the SDK requirements.txt pins, and the docker provider
-plugin at the version it pins, both installed (neither can be downloaded here).
+CLI at least as new as the SDK requirements.txt pins, its Python language host,
+and the docker provider plugin at the version it pins, all installed (none can
+be downloaded here).
 """
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 
@@ -56,6 +58,11 @@ def find() -> tuple[PulumiCLI | None, str]:
     sdk, docker = pinned("pulumi"), pinned("pulumi-docker")
     if version_tuple(version) < version_tuple(sdk):
         return None, f"the Pulumi CLI {version} is older than the SDK this project pins ({sdk})"
+    if not _language_host(path, plugins):
+        return None, (
+            f"the Pulumi CLI {version} has no Python language host "
+            "(pulumi-language-python beside the CLI, on PATH, or as a language plugin)"
+        )
     found = {
         p.get("version")
         for p in plugins
@@ -67,3 +74,15 @@ def find() -> tuple[PulumiCLI | None, str]:
             f"(found: {', '.join(sorted(v for v in found if v)) or 'none'})"
         )
     return PulumiCLI(path, version, docker), f"the Pulumi CLI {version} with pulumi-docker {docker}"
+
+
+def _language_host(cli: str, plugins: list[dict]) -> bool:
+    """Where the CLI looks for the Python language host: its plugin directory, the
+    CLI's own directory (where its releases ship it), then PATH."""
+    if any((p.get("kind"), p.get("name")) == ("language", "python") for p in plugins):
+        return True
+    folders = {os.path.dirname(cli), os.path.dirname(os.path.realpath(cli))}
+    beside = [os.path.join(folder, "pulumi-language-python") for folder in folders]
+    return any(os.access(path, os.X_OK) for path in beside) or bool(
+        shutil.which("pulumi-language-python")
+    )

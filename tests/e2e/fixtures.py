@@ -10,23 +10,79 @@
   config or need a fresh database.
 - `stack_factory` (session): the same for longer-lived stacks (module fixtures).
 
-The LiveStack API is in tests/e2e/live.py and tests/e2e/README.md. A plugin
+The stacks run on the session's backend (tests/e2e/live/selection.py: the real
+Pulumi engine where installed, else the harness; E2E_ENGINE forces one), which
+the pytest header names. Marks: `harness_only(reason)` for a test about the
+harness itself, `engine_only(reason)` for one that needs the real engine; each
+is skipped, saying why, on the other backend.
+
+The LiveStack API is in tests/e2e/live/ and tests/e2e/README.md. A plugin
 (tests/conftest.py registers it) rather than tests/e2e's conftest: the suite's
 own tests of these fixtures, in tests/suite, use them too.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.live import LiveStack, StackFactory, connect_engine, require_base_images
+from tests.e2e.live import (
+    EngineUnavailable,
+    LiveStack,
+    StackFactory,
+    chosen,
+    connect_engine,
+    require_base_images,
+)
+from tests.e2e.live.selection import VARIABLE
 
 HERE = Path(__file__).resolve().parent
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "harness_only(reason): about the e2e harness itself; skipped on the real Pulumi engine",
+    )
+    config.addinivalue_line(
+        "markers",
+        "engine_only(reason): needs the real Pulumi engine; skipped on the harness",
+    )
+    if os.environ.get(VARIABLE):
+        # Asked for by name: say at once when it cannot be had, never fall back.
+        try:
+            chosen()
+        except EngineUnavailable as error:
+            raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_header(config):
+    return chosen().header()
+
+
+_E2E_COLLECTED = pytest.StashKey[bool]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Again at the end, which `-q` keeps (it drops the header): which engine ran them.
+    if config.stash.get(_E2E_COLLECTED, False) and terminalreporter.verbosity < 0:
+        terminalreporter.write_line(chosen().header())
+
+
+def _only_on(item, engine) -> str | None:
+    """Why the item does not run on this backend, if it does not."""
+    for mark, needs_real in (("harness_only", False), ("engine_only", True)):
+        marker = item.get_closest_marker(mark)
+        if marker is not None and engine.real != needs_real:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            where = "the real Pulumi engine" if needs_real else "the harness"
+            return f"runs on {where} only: {reason} ({engine.header()})"
+    return None
+
+
 # tryfirst: before `-m` deselects by marks.
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     # Everything under tests/e2e, and any test elsewhere that uses the engine,
     # needs the engine: `-m "not e2e"` must leave it all out.
     for item in items:
@@ -35,6 +91,11 @@ def pytest_collection_modifyitems(items):
         )
         if needs_engine and not item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.e2e)
+        if needs_engine or item.get_closest_marker("e2e"):
+            config.stash[_E2E_COLLECTED] = True
+        elsewhere = _only_on(item, chosen())
+        if elsewhere is not None:
+            item.add_marker(pytest.mark.skip(reason=elsewhere))
 
 
 @pytest.fixture(scope="session")

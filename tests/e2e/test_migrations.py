@@ -11,8 +11,7 @@ import pytest
 import requests
 
 from tests.base_images.postgres_container import INITDB_DIR, tar_of
-from tests.e2e.harness import HarnessError
-from tests.e2e.live import wait_until
+from tests.e2e.live import StackError, wait_until
 from tests.support.schema import SCHEMA_FACTS
 
 pytestmark = pytest.mark.e2e
@@ -206,7 +205,7 @@ def test_up_refuses_a_migration_that_cannot_apply_and_changes_nothing(make_stack
         stack, "INSERT INTO usuarios (nome, email) VALUES ('Ana C.', 'Ana.Costa@Example.com');"
     )
 
-    with pytest.raises(HarnessError, match="container failed to be in healthy state"):
+    with pytest.raises(StackError, match="container failed to be in healthy state"):
         stack.up()
 
     # The provider says no more than that: `make up`'s verdict says why.

@@ -10,8 +10,8 @@ behaviour here is one it follows from the provider's source.
 
 import pytest
 
-from tests.e2e.harness import HarnessError, project_refreshes
-from tests.e2e.live import ROLES
+from tests.e2e.harness import project_refreshes
+from tests.e2e.live import ROLES, StackError
 from tests.support.project import PROJECT_ROOT, app_with_a_new_step, containers_running
 
 pytestmark = pytest.mark.e2e
@@ -90,7 +90,7 @@ def test_a_start_interval_is_refused_by_an_engine_older_than_docker_25(make_stac
     stack = make_stack(up=False, healthcheckStartIntervalSeconds=1)
     if api_version(stack) >= (1, 44):
         pytest.skip("this engine speaks API 1.44 or newer: it accepts a start interval")
-    with pytest.raises(HarnessError, match='"specify health-check start interval" requires API'):
+    with pytest.raises(StackError, match='"specify health-check start interval" requires API'):
         stack.up()
     assert [
         c.name for c in stack.docker.containers.list(all=True, filters={"name": stack.prefix})

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from tests.e2e.harness import HarnessError
-from tests.e2e.live import wait_until
+from tests.e2e.live import StackError, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +95,7 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     db, migrator, app = (stack.container_name(r) for r in ("db", "migrator", "app"))
 
     started = time.time()
-    with pytest.raises(HarnessError, match=FAILED_TO_BE_HEALTHY):
+    with pytest.raises(StackError, match=FAILED_TO_BE_HEALTHY):
         stack.up()
     first = after_up(stack, started)
     assert first.returncode == 1, first.stdout
@@ -111,7 +110,7 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     # After the refresh, the failed database is the same resource: the up goes on to
     # the migrator, which cannot migrate, and the verdict still names the database.
     started = time.time()
-    with pytest.raises(HarnessError, match=FAILED_TO_BE_HEALTHY):
+    with pytest.raises(StackError, match=FAILED_TO_BE_HEALTHY):
         stack.up()
     assert stack.steps["db-postgres"] == "same"
     second = after_up(stack, started)
@@ -133,9 +132,9 @@ def test_without_a_refresh_an_up_updates_a_container_whose_create_failed(make_st
     stack = make_stack(up=False, startTimeoutSeconds=START_TIMEOUT)
     stack.docker.volumes.create(stack.config.volume_name)
     unusable_volume(stack)
-    with pytest.raises(HarnessError):
+    with pytest.raises(StackError):
         stack.up()
-    with pytest.raises(HarnessError):
+    with pytest.raises(StackError):
         stack.up(refresh=False)
     assert stack.steps["db-postgres"] == "update"
 

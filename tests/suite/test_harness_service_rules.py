@@ -8,8 +8,8 @@ import random
 import pytest
 
 from tests.e2e.harness import RULES, SERVICE
-from tests.e2e.harness.plan import diff
 from tests.e2e.harness.inputs import Inputs
+from tests.e2e.harness.plan import diff
 from tests.e2e.harness.service_request import env_as_sent, restart_policy_as_sent
 from tests.e2e.harness.service_spec import declared, restart_policy_of
 

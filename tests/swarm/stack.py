@@ -1,6 +1,8 @@
 """The stack on the test swarm (config `target: swarm`), isolated like tests/e2e's
 LiveStack: every name it gives starts with its prefix, and its database node
-label is its own. The harness talks to the manager, as the provider would.
+label is its own. Its backend is the session's (tests/e2e/live/selection.py): the
+harness or the real Pulumi engine, either talking to the manager, as the provider
+would (the real one through the `docker:host` config).
 
 `Balancer` stands in for what docs/swarm.md asks users to put in front of the
 app's nodes: a load balancer that sends each request to the next node and, when
@@ -17,7 +19,7 @@ import requests
 
 from infra.config import defaults
 from tests.e2e.harness import DockerHarness, Realized
-from tests.e2e.live import EffectiveConfig, isolated_config, psql_in
+from tests.e2e.live import EffectiveConfig, Engine, chosen, isolated_config, psql_in
 from tests.support.program import ProgramRun
 from tests.swarm.cluster import SwarmCluster
 from tests.swarm.node import APP_PORT
@@ -26,10 +28,23 @@ _DEFAULTS = defaults()
 
 
 class SwarmStack:
-    def __init__(self, cluster: SwarmCluster, prefix: str, **overrides: object):
+    def __init__(
+        self,
+        cluster: SwarmCluster,
+        prefix: str,
+        *,
+        engine: Engine | None = None,
+        **overrides: object,
+    ):
         self.cluster = cluster
         self.prefix = prefix
-        self.harness = DockerHarness(cluster.manager_client)
+        self.engine = engine or chosen()
+        if self.engine.real:
+            from tests.e2e.live.pulumi_backend import PulumiBackend
+
+            self.backend = PulumiBackend(prefix, docker_host=cluster.manager.engine_url)
+        else:
+            self.backend = DockerHarness(cluster.manager_client)
         self.db_label = f"{prefix}db"
         self.config: dict[str, object] = {
             **isolated_config(prefix),
@@ -50,16 +65,16 @@ class SwarmStack:
 
     def up(self, **config: object) -> ProgramRun:
         self.config.update(config)
-        self.run = self.harness.up(dict(self.config))
+        self.run = self.backend.up(dict(self.config))
         return self.run
 
     def destroy(self) -> None:
-        self.harness.destroy()
+        self.backend.destroy()
         self.run = None
 
     def purge(self) -> None:
         """Remove all it made: services, secrets, configs, network, and its volume on every node."""
-        errors = self.harness.purge()
+        errors = self.backend.purge()
         manager = self.cluster.manager_client
         for service in manager.services.list():
             if service.name.startswith(self.prefix):
@@ -70,6 +85,15 @@ class SwarmStack:
                     _remove_when_free(volume)
         if errors:
             raise RuntimeError(f"cleanup of {self.prefix}* was incomplete: {errors}")
+
+    @property
+    def steps(self) -> dict[str, str]:
+        """What the last up or destroy did to each resource, by name (LiveStack.steps)."""
+        return self.backend.steps
+
+    def build_from(self, project_root) -> None:
+        """Build the app from another copy of the project in the next ups."""
+        self.backend.build_from(project_root)
 
     def setting(self, key: str):
         """A config value as the program sees it, defaults included."""
@@ -86,7 +110,7 @@ class SwarmStack:
         }
 
     def resource(self, type_token: str, name: str) -> Realized:
-        found = self.harness.find(type_token, name)
+        found = self.backend.find(type_token, name)
         if found is None:
             raise LookupError(f"no {name} in the stack's state")
         return found

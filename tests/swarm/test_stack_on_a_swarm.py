@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.harness import PROJECT_ROOT, SERVICE, HarnessError
-from tests.e2e.live import wait_until
+from tests.e2e.harness import PROJECT_ROOT, SERVICE
+from tests.e2e.live import StackError, wait_until
 from tests.e2e.test_lifecycle import ANA, SEED_USUARIOS
 from tests.support.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command
 from tests.swarm.stack import (
@@ -95,7 +95,7 @@ def test_walkthrough_through_the_published_port(swarm_stack, swarm_cluster):
 
 def test_a_second_up_changes_nothing(swarm_stack):
     swarm_stack.up()
-    assert set(swarm_stack.harness.steps.values()) == {"same"}, swarm_stack.harness.steps
+    assert set(swarm_stack.steps.values()) == {"same"}, swarm_stack.steps
 
 
 def count_running_app_tasks(swarm_stack, counts: list[int]):
@@ -172,13 +172,13 @@ def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
     )
     try:
         time.sleep(2)
-        swarm_stack.harness.build_from(changed)
+        swarm_stack.build_from(changed)
         started = time.monotonic()
         swarm_stack.up()
         rollout_seconds = time.monotonic() - started
         time.sleep(2)
     finally:
-        swarm_stack.harness.build_from(PROJECT_ROOT)
+        swarm_stack.build_from(PROJECT_ROOT)
         clients.stop()
         balancer.stop()
     new_image = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
@@ -190,7 +190,7 @@ def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
         f"{len(written)} rows written, {len(lost)} lost; running app tasks between "
         f"{min(running)} and {max(running)}",
     )
-    assert swarm_stack.harness.steps["app-flask"] == "update"
+    assert swarm_stack.steps["app-flask"] == "update"
     assert new_image != old_image
     assert balancer.failures == []
     assert lost == []
@@ -209,12 +209,12 @@ def test_an_image_that_does_not_start_is_rolled_back_and_the_old_one_keeps_servi
     balancer = Balancer([n.app_url for n in swarm_cluster.nodes])
     clients = Clients(read_steadily(balancer, "/usuarios?limit=5"))
     try:
-        swarm_stack.harness.build_from(broken)
+        swarm_stack.build_from(broken)
         # The provider's text (resource_docker_service_funcs.go:444 and :469).
-        with pytest.raises(HarnessError, match=r"^service rollback completed: "):
+        with pytest.raises(StackError, match=r"service rollback completed: "):
             swarm_stack.up()
     finally:
-        swarm_stack.harness.build_from(PROJECT_ROOT)
+        swarm_stack.build_from(PROJECT_ROOT)
         clients.stop()
         balancer.stop()
     service = swarm_cluster.manager_client.api.inspect_service(swarm_stack.name["app"])
@@ -222,7 +222,7 @@ def test_an_image_that_does_not_start_is_rolled_back_and_the_old_one_keeps_servi
     assert balancer.failures == []
     # The next up, with the app as it was, finds the service as it was.
     swarm_stack.up()
-    assert swarm_stack.harness.steps["app-flask"] == "same", swarm_stack.harness.log[-16:]
+    assert swarm_stack.steps["app-flask"] == "same", swarm_stack.backend.log[-16:]
 
 
 def test_destroy_then_up_every_row_back_and_the_volume_never_left_its_node(
@@ -237,7 +237,7 @@ def test_destroy_then_up_every_row_back_and_the_volume_never_left_its_node(
     placed = where_the_volume_is()
     assert list(placed) == [swarm_cluster.manager.hostname]
     swarm_stack.destroy()
-    assert swarm_stack.harness.steps["dados-postgres"] == "retain"
+    assert swarm_stack.steps["dados-postgres"] == "retain"
     assert where_the_volume_is() == placed
     assert not [
         s

@@ -45,7 +45,7 @@ def task_ids(stack: SwarmStack) -> dict[str, set[str]]:
 def timed_up(stack: SwarmStack, **config) -> tuple[float, dict[str, str]]:
     started = time.monotonic()
     stack.up(**config)
-    return time.monotonic() - started, dict(stack.harness.steps)
+    return time.monotonic() - started, dict(stack.steps)
 
 
 def test_app_replicas_2_then_3_refused_then_1_then_2_restart_no_task_and_fail_no_request(
@@ -138,6 +138,6 @@ def test_a_program_with_the_settings_back_in_env_restarts_the_app_tasks_on_a_sca
         )
     finally:
         other.purge()
-    assert other.harness.steps["app-flask"] == "update"
+    assert other.steps["app-flask"] == "update"
     assert len(before["app"]) == 1 and not before["app"] & after["app"]
     assert before["db"] == after["db"]

@@ -27,7 +27,7 @@ before relying on it.
 """
 
 from tests.e2e.harness.engine import PROJECT_ROOT, DockerHarness, Realized, project_refreshes
-from tests.e2e.harness.errors import HarnessError, UnsupportedDeclaration
+from tests.e2e.harness.errors import HarnessError, StackError, UnsupportedDeclaration
 from tests.e2e.harness.schema import (
     CONTAINER,
     IMAGE,
@@ -54,6 +54,7 @@ __all__ = [
     "DockerHarness",
     "HarnessError",
     "Realized",
+    "StackError",
     "UnsupportedDeclaration",
     "project_refreshes",
 ]

@@ -1,0 +1,120 @@
+"""The harness plans what the real engine plans: the same sequence run on both, each
+on a stack of its own, gives every resource the same step (create, same, update,
+replace, delete, retain) after every operation.
+
+Only where the real engine runs (E2E_ENGINE=pulumi, or found on PATH): this is
+what keeps the harness, on which CI runs, true to `pulumi up`.
+"""
+
+import pytest
+
+from tests.e2e.live import HARNESS_ENGINE, StackError
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.engine_only("compares the harness with the real engine"),
+]
+
+START_TIMEOUT = 15  # a database that cannot start fails its up soon
+
+
+@pytest.fixture
+def pair(stack_factory):
+    """Two stacks of the same config, not up: on the real engine, then on the harness."""
+    made = []
+
+    def make(**config):
+        made.extend(
+            [
+                stack_factory.make(up=False, **config),
+                stack_factory.make(up=False, engine=HARNESS_ENGINE, **config),
+            ]
+        )
+        return made[-2:]
+
+    yield make
+    for stack in reversed(made):
+        stack.purge()
+
+
+def agree(stacks, operation, fails: bool = False) -> dict[str, str]:
+    """operation(stack) on each; every resource's step must be the same on both."""
+    steps = {}
+    for stack in stacks:
+        if fails:
+            with pytest.raises(StackError):
+                operation(stack)
+        else:
+            operation(stack)
+        steps[stack.engine.kind] = dict(stack.steps)
+    assert steps["harness"] == steps["pulumi"]
+    return steps["pulumi"]
+
+
+def up(stack, **config):
+    return stack.up(**config)
+
+
+def test_a_first_up_creates_everything_and_a_second_changes_nothing(pair):
+    stacks = pair()
+    assert set(agree(stacks, up).values()) == {"create"}
+    assert set(agree(stacks, up).values()) == {"same"}
+    assert "retain" in agree(stacks, lambda s: s.destroy()).values()
+    assert "create" in agree(stacks, up).values()
+
+
+def test_a_health_check_change(pair):
+    stacks = pair()
+    agree(stacks, up)
+    assert "replace" in agree(stacks, lambda s: s.up(healthcheckIntervalSeconds=2)).values()
+    assert set(agree(stacks, up).values()) == {"same"}
+
+
+def test_a_container_removed_by_hand_and_one_stopped_by_hand(pair):
+    stacks = pair()
+    agree(stacks, up)
+
+    def remove_reader_stop_app(stack):
+        stack.container("reader").remove(force=True)
+        stack.container("app").stop()
+        stack.up()
+
+    steps = agree(stacks, remove_reader_stop_app)
+    assert steps["leitor-dados"] == "create"
+
+    def stop_reader(stack):
+        stack.container("reader").stop()
+        stack.up()
+
+    agree(stacks, stop_reader)
+
+
+def test_a_changed_volume_name(pair):
+    stacks = pair()
+    agree(stacks, up)
+    steps = agree(stacks, lambda s: s.up(volumeName=f"{s.prefix}other-volume"))
+    assert steps["dados-postgres"] == "replace"
+
+
+def unusable_volume(stack) -> None:
+    """The stack's volume holding a data directory of a PostgreSQL this one cannot run:
+    the database's health check never passes."""
+    volume = stack.docker.volumes.create(stack.config.volume_name)
+    stack.docker.containers.run(
+        stack.config.reader_image,
+        ["sh", "-c", "echo 99 > /data/PG_VERSION && touch /data/postgresql.conf"],
+        entrypoint=[],
+        user="root",
+        volumes={volume.name: {"bind": "/data", "mode": "rw"}},
+        remove=True,
+    )
+
+
+def test_a_failed_create_then_an_up(pair):
+    stacks = pair(startTimeoutSeconds=START_TIMEOUT)
+    for stack in stacks:
+        unusable_volume(stack)
+    agree(stacks, up, fails=True)
+    steps = agree(stacks, up, fails=True)
+    assert steps["db-postgres"] == "same"
+    agree(stacks, lambda s: s.up(refresh=False), fails=True)
