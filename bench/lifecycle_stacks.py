@@ -6,7 +6,7 @@
   timeout, 5 retries;
 - ours: `MakeStack`, `make up` and `make down` on a stack of their own in a
   temporary Pulumi backend, when the real Pulumi CLI is installed; else
-  `HarnessStack`, the e2e harness (tests/e2e/harness), the stand-in for Pulumi and
+  `HarnessStack`, the e2e harness (testing/harness), the stand-in for Pulumi and
   its docker provider that the tests use.
 
 Each has `up()`, `down()`, `reset()` (down, and the volume removed: what a cold up
@@ -25,10 +25,10 @@ import docker
 import yaml
 
 from infra.config import SECRETS, backup_volume_name
+from testing.harness import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME
+from testing.live import FAST_SETTINGS, HARNESS_ENGINE, StackFactory, isolated_config, sweep
 from testing.postgres_server import REPO_ROOT
-from tests.e2e.harness import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME
-from tests.e2e.live import FAST_SETTINGS, HARNESS_ENGINE, StackFactory, isolated_config, sweep
-from tests.support.program import Declared, run_program, unwrap_secrets
+from testing.program import Declared, run_program, unwrap_secrets
 
 # The stack's health checks before issue 18, for docker compose.
 COMPOSE_HEALTH = {"interval": "5s", "timeout": "3s", "retries": 5}

@@ -9,7 +9,7 @@ durations are in the form the provider writes them back, and nothing is
 declared that Docker merges its own defaults into (log options, volume labels).
 Build inputs are relative paths, and files the containers need are given as
 content, so no machine-specific path ever reaches the state.
-tests/e2e/harness/ cites the provider's source for each of these behaviours.
+testing/harness/ cites the provider's source for each of these behaviours.
 """
 
 import dataclasses

@@ -2,25 +2,12 @@
 app on a fresh database copied from one built by db/migrations for each test that wants one."""
 
 import itertools
-import os
 
 import pytest
 
 from desafio2 import create_app
+from testing.availability import require
 from testing.postgres_server import PostgresServer, autocommit_cursor, find_bindir
-
-# The Docker engine and stack fixtures, and the swarm's: tests/e2e and the suite's
-# own tests in tests/suite use them; the swarm target under the mock runtime.
-pytest_plugins = ["tests.e2e.fixtures", "tests.swarm.fixtures", "tests.program.swarm_run"]
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when a real part is missing, except under CI, where it must be there."""
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: this must be available)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import psycopg2
 from desafio2 import migrations
 from desafio2.migrations import backups
 from testing.postgres_server import autocommit_cursor
-from tests.support.schema import schema_facts
+from testing.schema import schema_facts
 
 ORIGINAL = migrations.load()[0]
 # Users a user of the original project added, with a gap in the ids where one was deleted.

@@ -20,7 +20,6 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -29,10 +28,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from desafio2.openapi import PATHS
+from testing.figures import DEFAULT_MAX_EXAMPLES, RUNS
 from testing.gunicorn_server import gunicorn_app
 
-DEFAULT_MAX_EXAMPLES = 100  # docs/reliability.md
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", DEFAULT_MAX_EXAMPLES))
 CHECKS = [
     not_a_server_error,
@@ -41,18 +39,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-
-
-def _runs():
-    for path, item in PATHS.items():
-        for method, operation in item.items():
-            # Only an operation that takes input has input to get wrong.
-            takes_input = "parameters" in operation or "requestBody" in operation
-            for mode in GenerationMode if takes_input else [GenerationMode.POSITIVE]:
-                yield pytest.param(path, method, mode, id=f"{method.upper()} {path} {mode.value}")
-
-
-RUNS = list(_runs())
 
 
 @pytest.mark.parametrize(("path", "method", "mode"), RUNS)

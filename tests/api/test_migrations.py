@@ -16,15 +16,13 @@ import requests
 
 from desafio2 import migrations
 from desafio2.migrations import backups
+from testing.figures import FAILING_STARTS, RACING_STARTS
 from testing.gunicorn_server import GunicornApp
 from testing.postgres_server import libpq_env
+from testing.waiting import wait_for
 from tests.api.databases import EVERY_ROW, facts, migrate, original_project_volume, run_sql
-from tests.support.waiting import wait_for
 
 LATEST = len(migrations.load())
-# Docker restarting a container whose migration fails, and app starts at once.
-FAILING_STARTS = 3
-RACING_STARTS = 6
 _names = itertools.count()
 
 

@@ -14,8 +14,8 @@ import requests
 from desafio2 import migrations
 from testing.gunicorn_server import GunicornApp
 from testing.postgres_server import APP_DIR, libpq_env
+from testing.waiting import wait_for
 from tests.api.databases import original_project_volume
-from tests.support.waiting import wait_for
 
 LATEST = len(migrations.load())
 # Deadlines on conditions, generous for a loaded machine: reaching one is a failure.

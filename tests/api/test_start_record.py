@@ -13,7 +13,7 @@ import requests
 from desafio2 import startup
 from testing.gunicorn_server import GunicornApp
 from testing.postgres_server import free_port
-from tests.support.waiting import wait_for
+from testing.waiting import wait_for
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 STARTS = "SELECT mensagem FROM logs WHERE acao = 'app_iniciada' ORDER BY id"

@@ -7,8 +7,8 @@ import secrets
 import pytest
 
 from infra.config import StackConfig
-from tests.base_images.postgres_container import PostgresContainer
-from tests.e2e.live import STANDINS_HINT, connect_engine, image_available, sweep, unavailable
+from testing.live import STANDINS_HINT, connect_engine, image_available, sweep, unavailable
+from testing.postgres_container import PostgresContainer
 
 # The image the stack declares, unless one under another tag is being tried
 # before it takes that tag (a stand-in under development).

@@ -11,7 +11,7 @@ import contextlib
 import psycopg2
 import pytest
 
-from tests.base_images.postgres_container import DATABASE, USER
+from testing.postgres_container import DATABASE, USER
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from bench.cases import CASES, PGBENCH
+from testing.availability import require
 from testing.postgres_server import REPO_ROOT, find_bindir
-from tests.conftest import require
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Only a guard against a hang, never a figure: generous on a loaded machine, and

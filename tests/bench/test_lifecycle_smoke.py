@@ -8,8 +8,8 @@ import sys
 
 from bench.lifecycle import OPERATIONS
 from bench.sections import LIFECYCLE
+from testing.availability import require
 from testing.postgres_server import REPO_ROOT
-from tests.conftest import require
 
 HANG_GUARD_SECONDS = 540
 

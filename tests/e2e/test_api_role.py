@@ -12,8 +12,8 @@ import secrets
 import pytest
 
 from infra.config import API_PASSWORD_KEY
-from tests.base_images.postgres_container import tar_of
-from tests.support.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command, sessions_from
+from testing.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command, sessions_from
+from testing.postgres_container import tar_of
 
 pytestmark = pytest.mark.e2e
 

@@ -8,10 +8,10 @@ the tests rely on is tested with the other fixtures, in tests/suite.
 
 import pytest
 
-from tests.e2e.harness import CONTAINER
-from tests.e2e.harness.inputs import parse_duration
-from tests.e2e.live import ROLES, read_file
-from tests.support.program import unwrap_secrets
+from testing.harness import CONTAINER
+from testing.harness.inputs import parse_duration
+from testing.live import ROLES, read_file
+from testing.program import unwrap_secrets
 
 pytestmark = pytest.mark.e2e
 

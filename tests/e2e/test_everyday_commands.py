@@ -8,7 +8,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from tests.e2e.live import ROLES, wait_until
+from testing.live import ROLES, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAIL = 5

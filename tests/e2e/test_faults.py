@@ -16,20 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.live import ROLES, wait_until
+from testing.figures import (
+    CONCURRENT_DISTINCT,
+    CONCURRENT_SAME,
+    CYCLES,
+    DEADLINE_SECONDS,
+    WRITES_BEFORE_KILL,
+    WRITES_PER_CYCLE,
+)
+from testing.live import ROLES, wait_until
 
 pytestmark = pytest.mark.e2e
 
-# Every wait here is a deadline on a condition, generous for a loaded machine,
-# never a measured figure: a request to an app whose database is gone must be
-# answered before it (libpq gives up connecting after 3 s, desafio2/db.py), and so
-# must each recovery.
-DEADLINE_SECONDS = 60
-WRITES_BEFORE_KILL = 20
-CONCURRENT_DISTINCT = 200
-CONCURRENT_SAME = 50
-CYCLES = 5
-WRITES_PER_CYCLE = 3
 # What PostgreSQL logs when it starts on data left by a crash.
 CRASH_RECOVERY = "database system was not properly shut down; automatic recovery in progress"
 

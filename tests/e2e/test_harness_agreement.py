@@ -8,7 +8,7 @@ what keeps the harness, on which CI runs, true to `pulumi up`.
 
 import pytest
 
-from tests.e2e.live import HARNESS_ENGINE, StackError
+from testing.live import HARNESS_ENGINE, StackError
 
 pytestmark = [
     pytest.mark.e2e,

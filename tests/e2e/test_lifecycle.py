@@ -10,21 +10,11 @@ alone.
 import docker.errors
 import pytest
 
-from tests.e2e.live import ROLES, wait_until
+from testing.figures import ANA, SEED_LOGS, SEED_USUARIOS
+from testing.live import ROLES, wait_until
 
 pytestmark = pytest.mark.e2e
 
-# The seed rows (db/migrations/0001_esquema_original.sql), in id order.
-SEED_USUARIOS = [
-    ("João Silva", "joao@example.com"),
-    ("Maria Santos", "maria@example.com"),
-    ("Pedro Oliveira", "pedro@example.com"),
-]
-SEED_LOGS = [
-    ("banco_inicializado", "Banco de dados criado a partir de db/init.sql"),
-    ("dados_iniciais", "3 usuários de exemplo inseridos"),
-]
-ANA = {"nome": "Ana Costa", "email": "ana.costa@example.com"}
 # What the postgres image's entrypoint prints when it runs the seed, i.e. on an empty volume.
 INIT_SQL_RUNS = "running /docker-entrypoint-initdb.d/init.sql"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.base_images.postgres_container import INITDB_DIR, tar_of
-from tests.e2e.live import StackError, wait_until
-from tests.support.schema import SCHEMA_FACTS
+from testing.live import StackError, wait_until
+from testing.postgres_container import INITDB_DIR, tar_of
+from testing.schema import SCHEMA_FACTS
 
 pytestmark = pytest.mark.e2e
 

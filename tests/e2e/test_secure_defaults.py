@@ -26,9 +26,9 @@ import pytest
 
 from infra.common import API_PASSWORD_FILE, PASSWORD_FILE
 from infra.config import API_PASSWORD_KEY, PASSWORD_KEY
-from tests.e2e.harness import IMAGE, PROJECT_ROOT
-from tests.e2e.live import ROLES, read_file
-from tests.support.program import plain_strings
+from testing.harness import IMAGE, PROJECT_ROOT
+from testing.live import ROLES, read_file
+from testing.program import plain_strings
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.live import ROLES, wait_until
+from testing.live import ROLES, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -4,15 +4,15 @@ What a user of `make up` gets from the real provider: every container created
 on an engine older than API 1.44, a second up that changes nothing, a config
 change that reaches the running containers, a volume made by docker compose
 adopted without a replacement, and an up that brings back what was removed or
-stopped by hand. The harness (tests/e2e/harness/) plays the provider; each
+stopped by hand. The harness (testing/harness/) plays the provider; each
 behaviour here is one it follows from the provider's source.
 """
 
 import pytest
 
-from tests.e2e.harness import project_refreshes
-from tests.e2e.live import ROLES, StackError
-from tests.support.project import PROJECT_ROOT, app_with_a_new_step, containers_running
+from testing.harness import project_refreshes
+from testing.live import ROLES, StackError
+from testing.project import PROJECT_ROOT, app_with_a_new_step, containers_running
 
 pytestmark = pytest.mark.e2e
 

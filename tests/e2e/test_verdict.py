@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.e2e.live import StackError, wait_until
+from testing.live import StackError, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -2,12 +2,10 @@
 
 import pytest
 
-from tests.support.program import run_program, unwrap_secrets
+from testing.program import API_PASSWORD, PASSWORD, PASSWORDS, run_program, unwrap_secrets
+from testing.swarm_run import run_swarm
 
-PASSWORD = "program-test-password-7f3a"
-API_PASSWORD = "program-test-api-password-2c9e"
-# What a first `make up` sets: the two generated secrets.
-PASSWORDS = {"dbPassword": PASSWORD, "dbApiPassword": API_PASSWORD}
+__all__ = ["API_PASSWORD", "PASSWORD", "PASSWORDS", "env_of"]
 
 
 @pytest.fixture(scope="module")
@@ -19,3 +17,9 @@ def declared():
 def env_of(resource) -> dict[str, str]:
     envs = unwrap_secrets(resource.inputs.get("envs", []))
     return dict(entry.split("=", 1) for entry in envs)
+
+
+@pytest.fixture(scope="module")
+def declared_on_swarm():
+    """The swarm target with nothing else configured: what a first `make up` on a swarm gets."""
+    return run_swarm()

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from infra.config import SECRET_FIELDS, ConfigError, config_key, defaults, settable_fields
+from testing.program import run_program
 from tests.program.conftest import PASSWORDS
-from tests.support.program import run_program
 
 CONFIG_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 

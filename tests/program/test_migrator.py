@@ -8,8 +8,8 @@ from infra.common import (
     PASSWORD_FILE,
     REPO_ROOT,
 )
+from testing.program import is_secret, unwrap_secrets
 from tests.program.conftest import API_PASSWORD, PASSWORD, env_of
-from tests.support.program import is_secret, unwrap_secrets
 
 
 def uploaded(resource) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The stack outputs a user reads with `pulumi stack output`."""
 
+from testing.program import run_program
 from tests.program.conftest import PASSWORDS
-from tests.support.program import run_program
 
 
 def test_outputs_are_the_urls_and_names(declared):

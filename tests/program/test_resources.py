@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from infra.common import API_PASSWORD_FILE, INIT_SQL, MIGRATIONS_DIR, PASSWORD_FILE, READER_SCRIPT
-from tests.e2e.harness.schema import CONTAINER
+from testing.harness.schema import CONTAINER
+from testing.program import is_secret, run_program, unwrap_secrets
 from tests.program.conftest import PASSWORD, PASSWORDS, env_of
-from tests.support.program import is_secret, run_program, unwrap_secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness.schema import CONTAINER
-from tests.support.program import plain_strings, run_program
+from testing.harness.schema import CONTAINER
+from testing.program import plain_strings, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "secure-defaults-password-6b1d"

@@ -6,8 +6,8 @@ import sys
 
 from infra.common import REPO_ROOT
 from infra.config import SECRETS
-from tests.e2e.harness import CONTAINER, SERVICE
-from tests.support.program import run_program
+from testing.harness import CONTAINER, SERVICE
+from testing.program import run_program
 
 SCRIPT = REPO_ROOT / "scripts" / "stack_names.py"
 

@@ -9,7 +9,7 @@ import pytest
 
 from infra.config import ConfigError
 from infra.swarm import short_duration
-from tests.e2e.harness.schema import (
+from testing.harness.schema import (
     CONTAINER,
     IMAGE,
     NETWORK,
@@ -17,17 +17,17 @@ from tests.e2e.harness.schema import (
     SERVICE,
     SERVICE_CONFIG,
 )
-from tests.program.conftest import PASSWORD, PASSWORDS
-from tests.program.swarm_run import (
+from testing.program import (
+    run_program,
+)
+from testing.swarm_run import (
     REGISTRY,
     SERVICE_NAMES,
     run_swarm,
     services,
     spec,
 )
-from tests.support.program import (
-    run_program,
-)
+from tests.program.conftest import PASSWORD, PASSWORDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,22 +14,22 @@ from infra.common import (
     READER_SCRIPT_PATH,
 )
 from infra.swarm import APP_SETTINGS_FILE
-from tests.e2e.harness.schema import (
+from testing.harness.schema import (
     SERVICE_CONFIG,
 )
-from tests.program.conftest import API_PASSWORD, PASSWORD
-from tests.program.swarm_run import (
+from testing.program import (
+    is_secret,
+    plain_strings,
+    unwrap_secrets,
+)
+from testing.swarm_run import (
     SERVICE_NAMES,
     decoded,
     mounted_configs,
     spec,
     walk_values_under,
 )
-from tests.support.program import (
-    is_secret,
-    plain_strings,
-    unwrap_secrets,
-)
+from tests.program.conftest import API_PASSWORD, PASSWORD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from desafio2 import settings
 from infra.common import PASSWORD_FILE, READER_SCRIPT_PATH
 from infra.swarm import APP_SETTINGS_FILE, APP_SETTINGS_VARIABLE, POSTGRES_COMMAND
-from tests.program.swarm_run import SERVICE_NAMES, mounted_configs, services, spec
+from testing.swarm_run import SERVICE_NAMES, mounted_configs, services, spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from testing.availability import require
 from testing.postgres_server import free_port
-from tests.conftest import require
 
 SCRIPT = Path(__file__).resolve().parents[2] / "reader" / "leitor.sh"
 LINE = re.compile(

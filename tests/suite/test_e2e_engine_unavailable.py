@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.e2e.harness import PROJECT_ROOT
+from testing.harness import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""The e2e fixtures themselves (tests/e2e/fixtures.py, tests/e2e/live/): a
+"""The e2e fixtures themselves (testing/live/plugin.py, testing/live/): a
 stack's names are its own, never a user's, and `restore` undoes what a test
 changed. Tests of the test suite, not of the product."""
 

@@ -12,7 +12,7 @@ import pulumi
 import pytest
 
 from infra.config import StackConfig
-from tests.e2e.harness import (
+from testing.harness import (
     CONTAINER,
     IMAGE,
     NETWORK,
@@ -22,9 +22,9 @@ from tests.e2e.harness import (
     HarnessError,
     UnsupportedDeclaration,
 )
-from tests.e2e.live import sweep
-from tests.support.program import Declared
-from tests.support.project import app_with_a_new_step, containers_running
+from testing.live import sweep
+from testing.program import Declared
+from testing.project import app_with_a_new_step, containers_running
 
 pytestmark = pytest.mark.e2e
 

@@ -4,12 +4,12 @@ build context's digest. (The suite's own tests live here, apart from the product
 import pytest
 
 from infra.config import SECRETS
-from tests.e2e.harness import RULES, SERVICE, UnsupportedDeclaration
-from tests.e2e.harness.images import context_digest, repo_digest
-from tests.e2e.harness.inputs import format_duration, parse_duration
-from tests.e2e.harness.service_request import image_as_sent
-from tests.e2e.harness.service_spec import short_duration
-from tests.support.program import run_program
+from testing.harness import RULES, SERVICE, UnsupportedDeclaration
+from testing.harness.images import context_digest, repo_digest
+from testing.harness.inputs import format_duration, parse_duration
+from testing.harness.service_request import image_as_sent
+from testing.harness.service_spec import short_duration
+from testing.program import run_program
 
 SECOND = 10**9
 

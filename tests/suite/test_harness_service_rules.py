@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from tests.e2e.harness import RULES, SERVICE
-from tests.e2e.harness.inputs import Inputs
-from tests.e2e.harness.plan import diff
-from tests.e2e.harness.service_request import env_as_sent, restart_policy_as_sent
-from tests.e2e.harness.service_spec import declared, restart_policy_of
+from testing.harness import RULES, SERVICE
+from testing.harness.inputs import Inputs
+from testing.harness.plan import diff
+from testing.harness.service_request import env_as_sent, restart_policy_as_sent
+from testing.harness.service_spec import declared, restart_policy_of
 
 SECOND = 10**9
 ENV = {f"VARIABLE_{n}": str(n) for n in range(9)}

@@ -1,4 +1,4 @@
-"""The harness's docker.Service on the test swarm (tests/swarm/cluster.py): what it sends
+"""The harness's docker.Service on the test swarm (testing/swarm/cluster.py): what it sends
 makes Docker do what the provider's requests make it do. An update that sends what
 Docker holds restarts no task; env of several variables, or a restart policy left out,
 restarts them on a mere change of replicas; the errors are the provider's texts."""
@@ -7,11 +7,11 @@ import secrets
 
 import pytest
 
-from tests.e2e.harness import SERVICE, HarnessError, Realized
-from tests.e2e.harness.inputs import Inputs
-from tests.e2e.harness.service import ServiceHandler
-from tests.e2e.harness.service_spec import declared
-from tests.e2e.live import wait_until
+from testing.harness import SERVICE, HarnessError, Realized
+from testing.harness.inputs import Inputs
+from testing.harness.service import ServiceHandler
+from testing.harness.service_spec import declared
+from testing.live import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.swarm]
 

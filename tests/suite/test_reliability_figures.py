@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from desafio2 import db
-from tests.api import test_fuzz as fuzz
-from tests.api import test_hostile_input as hostile
-from tests.api import test_migrations as migrations
-from tests.e2e import test_faults as faults
+from testing import figures
+from testing import hostile_requests as hostile
 
 RELIABILITY = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 COLUMNS = ["", "tried", "result", "proven against"]
@@ -43,32 +41,32 @@ ROWS = {
     ),
     "property-based fuzzing": (
         APP,
-        f"up to {fuzz.DEFAULT_MAX_EXAMPLES} examples per operation and mode",
-        f"up to {fuzz.DEFAULT_MAX_EXAMPLES * len(fuzz.RUNS)} requests per run",
+        f"up to {figures.DEFAULT_MAX_EXAMPLES} examples per operation and mode",
+        f"up to {figures.DEFAULT_MAX_EXAMPLES * len(figures.RUNS)} requests per run",
         "0 5xx, 0 responses outside",
     ),
     "database stopped": (
         STACK,
         "every answer a 503 in JSON",
         f"gives up connecting after {db.CONNECT_TIMEOUT_SECONDS} s",
-        f"the test's deadline is {faults.DEADLINE_SECONDS} s",
+        f"the test's deadline is {figures.DEADLINE_SECONDS} s",
     ),
     "database killed": (
         STACK,
-        f"right after {faults.WRITES_BEFORE_KILL} `201`s",
-        f"all {faults.WRITES_BEFORE_KILL} rows and their logs",
+        f"right after {figures.WRITES_BEFORE_KILL} `201`s",
+        f"all {figures.WRITES_BEFORE_KILL} rows and their logs",
     ),
     "concurrent writes": (
         STACK,
-        f"{faults.CONCURRENT_DISTINCT} POSTs at once with distinct emails",
-        f"{faults.CONCURRENT_SAME} at once with one email",
-        f"{faults.CONCURRENT_DISTINCT} rows, {faults.CONCURRENT_DISTINCT} unique ids, "
-        f"{faults.CONCURRENT_DISTINCT} log rows",
-        f"one 201, {faults.CONCURRENT_SAME - 1} 409, one row",
+        f"{figures.CONCURRENT_DISTINCT} POSTs at once with distinct emails",
+        f"{figures.CONCURRENT_SAME} at once with one email",
+        f"{figures.CONCURRENT_DISTINCT} rows, {figures.CONCURRENT_DISTINCT} unique ids, "
+        f"{figures.CONCURRENT_DISTINCT} log rows",
+        f"one 201, {figures.CONCURRENT_SAME - 1} 409, one row",
     ),
     "destroy and up": (
         MODEL,
-        f"{faults.CYCLES} cycles, {faults.WRITES_PER_CYCLE} writes before each",
+        f"{figures.CYCLES} cycles, {figures.WRITES_PER_CYCLE} writes before each",
     ),
     "deliberate deletion": (MODEL,),
     "start order": (MODEL,),
@@ -77,8 +75,8 @@ ROWS = {
     "schema migrations": (
         "the app's migration runner on a real PostgreSQL; "
         "the adoption end to end through the harness, on stand-in images",
-        f"{migrations.RACING_STARTS} starts racing on one database",
-        f"started {migrations.FAILING_STARTS} times",
+        f"{figures.RACING_STARTS} starts racing on one database",
+        f"started {figures.FAILING_STARTS} times",
     ),
     "**rows lost**": ("", "**0**"),
 }

@@ -1,4 +1,4 @@
-"""The swarm fixture (tests/swarm/cluster.py) on this machine: three nodes the manager
+"""The swarm fixture (testing/swarm/cluster.py) on this machine: three nodes the manager
 sees ready, a registry they share, a service spread over two nodes and reached on
 127.0.0.1, and a node killed then brought back."""
 
@@ -10,8 +10,8 @@ import pytest
 import requests
 from docker.types import EndpointSpec, ServiceMode
 
-from tests.e2e.live import base_images, pulled_images, wait_until
-from tests.swarm.node import APP_PORT
+from testing.live import base_images, pulled_images, wait_until
+from testing.swarm.node import APP_PORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.swarm]
 

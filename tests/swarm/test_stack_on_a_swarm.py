@@ -1,4 +1,4 @@
-"""The stack with `target: swarm` on a real three-node swarm (tests/swarm/cluster.py):
+"""The stack with `target: swarm` on a real three-node swarm (testing/swarm/cluster.py):
 the issue's five scenarios, and the figures docs/swarm.md quotes (printed)."""
 
 import os
@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.harness import PROJECT_ROOT, SERVICE
-from tests.e2e.live import StackError, wait_until
-from tests.e2e.test_lifecycle import ANA, SEED_USUARIOS
-from tests.support.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command
-from tests.swarm.stack import (
+from testing.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command
+from testing.figures import ANA, SEED_USUARIOS
+from testing.harness import PROJECT_ROOT, SERVICE
+from testing.live import StackError, wait_until
+from testing.swarm.stack import (
     Balancer,
     Clients,
     SwarmStack,

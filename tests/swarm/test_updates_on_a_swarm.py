@@ -1,4 +1,4 @@
-"""What an update restarts, on the three-node test swarm (tests/swarm/cluster.py) and
+"""What an update restarts, on the three-node test swarm (testing/swarm/cluster.py) and
 through the balancer stand-in: only the tasks whose template changes. appReplicas
 scales without restarting a task, and as many app tasks as nodes is refused before
 anything changes; a change to the reader restarts no app or database task; a program
@@ -11,9 +11,9 @@ import pulumi
 import pytest
 
 import infra.swarm
-from tests.e2e.live import wait_until
-from tests.e2e.test_make_up_checks import preflight_on_a_swarm
-from tests.swarm.stack import (
+from testing.live import wait_until
+from testing.preflight import preflight_on_a_swarm
+from testing.swarm.stack import (
     Balancer,
     Clients,
     SwarmStack,
