@@ -7,7 +7,15 @@ import pytest
 
 from desafio2 import create_app
 from testing.availability import require
+from testing.live import chosen
 from testing.postgres_server import PostgresServer, autocommit_cursor, find_bindir
+
+
+def pytest_report_header(config):
+    # Every run says which engine realizes the e2e stacks (testing/live/selection.py),
+    # here rather than in the e2e plugin: a suite's conftest registers that plugin only
+    # once pytest has printed its header.
+    return chosen().header()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@
 
 The stacks run on the session's backend (testing/live/selection.py: the real
 Pulumi engine where installed, else the harness; E2E_ENGINE forces one), which
-the pytest header names. Marks: `harness_only(reason)` for a test about the
+the pytest header names (tests/conftest.py, for every run). Marks: `harness_only(reason)` for a test about the
 harness itself, `engine_only(reason)` for one that needs the real engine; each
 is skipped, saying why, on the other backend.
 
@@ -59,19 +59,12 @@ def pytest_configure(config):
 
 
 _E2E_COLLECTED = pytest.StashKey[bool]()
-_HEADER_SHOWN = pytest.StashKey[bool]()
-
-
-def pytest_report_header(config):
-    config.stash[_HEADER_SHOWN] = True
-    return chosen().header()
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    # Again at the end, which `-q` keeps (it drops the header): which engine ran them.
-    # Also when the header went out before a suite's conftest registered this plugin.
-    shown = config.stash.get(_HEADER_SHOWN, False)
-    if config.stash.get(_E2E_COLLECTED, False) and (terminalreporter.verbosity < 0 or not shown):
+    # The header names the engine (tests/conftest.py); `-q` drops the header, so then
+    # the summary says which engine ran the stacks.
+    if config.stash.get(_E2E_COLLECTED, False) and terminalreporter.verbosity < 0:
         terminalreporter.write_line(chosen().header())
 
 

@@ -378,7 +378,7 @@ def test_the_api_role_is_refused_on_a_swarm(swarm_stack, what):
     # In the database's task, as the role: its rights are tested, not its password
     # (the image trusts connections from inside its own container).
     sql = REFUSED[what]
-    command = psql_command("api", str(swarm_stack.config["dbName"]), sql, host="127.0.0.1")
+    command = psql_command("api", str(swarm_stack.setting("dbName")), sql, host="127.0.0.1")
     result = swarm_stack.container("db").exec_run(command)
     output = result.output.decode("utf-8", errors="replace")
     assert result.exit_code != 0 and f"ERROR:  {INSUFFICIENT_PRIVILEGE}:" in output, output
