@@ -25,15 +25,15 @@ from tests.e2e.harness.schema import (
     CONTAINER,
     DELETE_BEFORE_REPLACE,
     IMAGE,
-    LEFT_OUT,
     NETWORK,
     REMOTE_IMAGE,
     RULES,
     SECRET,
     SERVICE,
     SERVICE_CONFIG,
+    UNKNOWN,
     VOLUME,
-    Rule,
+    diff,
 )
 from tests.support.program import Declared, ProgramRun, run_program, unwrap_secrets
 
@@ -338,11 +338,16 @@ class DockerHarness:
             # In the state from here on: a failure after this leaves something to destroy.
             # What a Create that returns an error leaves is its planned state, the schema's
             # defaults included, not a read-back (funcs.go:614 returns before the Read).
-            defaults = {
-                k: r.default for k, r in RULES[declared.type].items() if r.default is not None
-            }
+            rules = RULES[declared.type]
+            defaults = {k: r.default for k, r in rules.items() if r.default is not None}
+            # What the program leaves to Docker (Computed) is unknown in that plan, and
+            # without a refresh the next plan, Terraform's, reads unknown as a change: a
+            # container whose create failed is replaced for its command and entrypoint
+            # (seen on the engine: pulumi 3.274.1, pulumi-docker 5.2.0; both are
+            # Optional, Computed and ForceNew: resource_docker_container.go:163-179).
+            unknown = {k: UNKNOWN for k, r in rules.items() if r.computed and news.get(k) is None}
             realized.id, realized.failed = resource_id, True
-            realized.outputs = {**defaults, **outputs}
+            realized.outputs = {**defaults, **outputs, **unknown}
             self._record(realized)
 
         resource_id, outputs = handler.create(news, record)
@@ -365,36 +370,6 @@ class DockerHarness:
 
 def _autoname(logical_name: str) -> str:
     return f"{logical_name}-{secrets.token_hex(4)[:7]}"
-
-
-def canonical(value, unordered: bool = False):
-    """A value in the form in which two equal ones compare equal: unset is None, and a
-    Terraform set (`unordered`, top level only) compares without order."""
-    if value in (None, [], {}, ""):
-        return None
-    if isinstance(value, dict):
-        return {k: canonical(v) for k, v in sorted(value.items())} or None
-    if isinstance(value, list):
-        items = [canonical(item) for item in value]
-        return sorted(items, key=repr) if unordered else items
-    return value
-
-
-def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> set[str]:
-    """The inputs whose new value differs from the provider's state."""
-    changed = set()
-    for key, rule in rules.items():
-        if key in ignored:
-            continue
-        declared = news.get(key)
-        if declared is LEFT_OUT:
-            continue
-        new = canonical(rule.default if declared is None else declared, rule.unordered)
-        if new is None and rule.computed:
-            continue  # left to Docker: whatever it reads back is what was asked for
-        if new != canonical(state.get(key), rule.unordered):
-            changed.add(key)
-    return changed
 
 
 def _check_options(declared: Declared) -> pulumi.ResourceOptions:

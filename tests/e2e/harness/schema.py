@@ -62,6 +62,16 @@ class _LeftOut:
 LEFT_OUT = _LeftOut()
 
 
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+# What the state holds, after a create that failed, for a Computed input the program
+# leaves out: the plan's unknown, never read back (engine.py, _create).
+UNKNOWN = _Unknown()
+
+
 def _replace(cite: str, **kw) -> Rule:
     return Rule(True, cite, **kw)
 
@@ -145,6 +155,7 @@ RULES: dict[str, dict[str, Rule]] = {
     CONTAINER: {
         "name": _replace(f"{_CONTAINER_GO}:54"),
         "image": _replace(f"{_CONTAINER_GO}:145"),
+        "command": _replace(f"{_CONTAINER_GO}:163", computed=True),
         "entrypoints": _replace(f"{_CONTAINER_GO}:176", computed=True),
         "restart": _update(f"{_CONTAINER_GO}:230"),
         "mounts": _replace(f"{_CONTAINER_GO}:332", unordered=True),
@@ -173,3 +184,37 @@ DELETE_BEFORE_REPLACE = {CONTAINER}
 # v3.136.0 and at its later HEAD; pulumi-docker pins v3.137.0): the
 # same name on every up, a new one when it is replaced.
 AUTONAMED = {SECRET, SERVICE_CONFIG}
+
+
+def canonical(value, unordered: bool = False):
+    """A value in the form in which two equal ones compare equal: unset is None, and a
+    Terraform set (`unordered`, top level only) compares without order."""
+    if value in (None, [], {}, ""):
+        return None
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in sorted(value.items())} or None
+    if isinstance(value, list):
+        items = [canonical(item) for item in value]
+        return sorted(items, key=repr) if unordered else items
+    return value
+
+
+def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> set[str]:
+    """The inputs whose new value differs from the provider's state."""
+    changed = set()
+    for key, rule in rules.items():
+        if key in ignored:
+            continue
+        declared = news.get(key)
+        if declared is LEFT_OUT:
+            continue
+        new = canonical(rule.default if declared is None else declared, rule.unordered)
+        if new is None and rule.computed:
+            # Left to Docker: whatever it reads back is what was asked for; but an
+            # unknown (a failed create's) is planned again, a change.
+            if state.get(key) is UNKNOWN:
+                changed.add(key)
+            continue
+        if new != canonical(state.get(key), rule.unordered):
+            changed.add(key)
+    return changed
