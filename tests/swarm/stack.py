@@ -18,8 +18,9 @@ import docker.errors
 import requests
 
 from infra.config import StackConfig
-from tests.e2e.harness import DockerHarness, Realized
+from tests.e2e.harness import Realized
 from tests.e2e.live import EffectiveConfig, Engine, chosen, isolated_config, psql_in
+from tests.e2e.live.stack import backend_for
 from tests.support.program import ProgramRun
 from tests.swarm.cluster import SwarmCluster
 from tests.swarm.node import APP_PORT
@@ -39,12 +40,9 @@ class SwarmStack:
         self.cluster = cluster
         self.prefix = prefix
         self.engine = engine or chosen()
-        if self.engine.real:
-            from tests.e2e.live.pulumi_backend import PulumiBackend
-
-            self.backend = PulumiBackend(prefix, docker_host=cluster.manager.engine_url)
-        else:
-            self.backend = DockerHarness(cluster.manager_client)
+        self.backend = backend_for(
+            self.engine, cluster.manager_client, prefix, docker_host=cluster.manager.engine_url
+        )
         self.db_label = f"{prefix}db"
         self.config: dict[str, object] = {
             **isolated_config(prefix),
