@@ -41,6 +41,7 @@ class ContainerHandler:
         news = {
             "name": inputs.require("name"),
             "image": inputs.require("image"),
+            "command": inputs.get("command"),
             "entrypoints": inputs.get("entrypoints"),
             "envs": inputs.get("envs"),
             "restart": inputs.get("restart", "no"),
@@ -82,7 +83,7 @@ class ContainerHandler:
         )
         config = self.api.create_container_config(
             image=news["image"],
-            command=None,
+            command=news["command"],
             entrypoint=news["entrypoints"],
             environment=news["envs"],
             ports=list(ports) or None,
@@ -173,6 +174,7 @@ class ContainerHandler:
             name=attrs["Name"].lstrip("/"),
             # funcs.go:840: an image given by ID reads back as the container's image ID.
             image=attrs["Image"] if state["image"].startswith("sha256:") else config["Image"],
+            command=config.get("Cmd"),
             entrypoints=config.get("Entrypoint"),
             restart=host["RestartPolicy"]["Name"],
             logDriver=host["LogConfig"]["Type"],

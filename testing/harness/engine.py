@@ -30,6 +30,7 @@ from testing.harness.schema import (
     SECRET,
     SERVICE,
     SERVICE_CONFIG,
+    UNKNOWN,
     VOLUME,
 )
 from testing.program import Declared, ProgramRun, run_program, unwrap_secrets
@@ -320,11 +321,16 @@ class DockerHarness:
             # In the state from here on: a failure after this leaves something to destroy.
             # What a Create that returns an error leaves is its planned state, the schema's
             # defaults included, not a read-back (funcs.go:614 returns before the Read).
-            defaults = {
-                k: r.default for k, r in RULES[declared.type].items() if r.default is not None
-            }
+            rules = RULES[declared.type]
+            defaults = {k: r.default for k, r in rules.items() if r.default is not None}
+            # What the program leaves to Docker (Computed) is unknown in that plan, and
+            # without a refresh the next plan, Terraform's, reads unknown as a change: a
+            # container whose create failed is replaced for its command and entrypoint
+            # (seen on the engine: pulumi 3.274.1, pulumi-docker 5.2.0; both are
+            # Optional, Computed and ForceNew: resource_docker_container.go:163-179).
+            unknown = {k: UNKNOWN for k, r in rules.items() if r.computed and news.get(k) is None}
             realized.id, realized.failed = resource_id, True
-            realized.outputs = {**defaults, **outputs}
+            realized.outputs = {**defaults, **outputs, **unknown}
             self._record(realized)
 
         resource_id, outputs = handler.create(news, record)

@@ -9,7 +9,7 @@ import secrets
 import pulumi
 
 from testing.harness.errors import UnsupportedDeclaration
-from testing.harness.schema import LEFT_OUT, Rule
+from testing.harness.schema import LEFT_OUT, UNKNOWN, Rule
 from testing.program import Declared
 
 # Options the program sets. depends_on only orders registrations, which the
@@ -56,7 +56,11 @@ def diff(rules: dict[str, Rule], state: dict, news: dict, ignored: set[str]) -> 
             continue
         new = canonical(rule.default if declared is None else declared, rule.unordered)
         if new is None and rule.computed:
-            continue  # left to Docker: whatever it reads back is what was asked for
+            # Left to Docker: whatever it reads back is what was asked for; but an
+            # unknown (a failed create's) is planned again, a change.
+            if state.get(key) is UNKNOWN:
+                changed.add(key)
+            continue
         if new != canonical(state.get(key), rule.unordered):
             changed.add(key)
     return changed

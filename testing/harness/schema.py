@@ -62,6 +62,16 @@ class _LeftOut:
 LEFT_OUT = _LeftOut()
 
 
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+# What the state holds, after a create that failed, for a Computed input the program
+# leaves out: the plan's unknown, never read back (engine.py, _create).
+UNKNOWN = _Unknown()
+
+
 def _replace(cite: str, **kw) -> Rule:
     return Rule(True, cite, **kw)
 
@@ -145,6 +155,7 @@ RULES: dict[str, dict[str, Rule]] = {
     CONTAINER: {
         "name": _replace(f"{_CONTAINER_GO}:54"),
         "image": _replace(f"{_CONTAINER_GO}:145"),
+        "command": _replace(f"{_CONTAINER_GO}:163", computed=True),
         "entrypoints": _replace(f"{_CONTAINER_GO}:176", computed=True),
         "restart": _update(f"{_CONTAINER_GO}:230"),
         "mounts": _replace(f"{_CONTAINER_GO}:332", unordered=True),

@@ -83,7 +83,10 @@ class _Events:
             if op == "delete" and meta.old is not None and meta.old.retain_on_delete:
                 step = "retain"
             self.steps[_name(meta.urn)] = step
-            self.log.append(f"{step} {meta.type} {_name(meta.urn)}")
+            # As the harness logs them: what forces a replacement, or what changed.
+            keys = (meta.keys if step == "replace" else meta.diffs) or []
+            detail = f" ({', '.join(sorted(keys))})" if keys and step != "same" else ""
+            self.log.append(f"{step} {meta.type} {_name(meta.urn)}{detail}")
         elif event.res_op_failed_event is not None:
             # The harness records a step once it is done: a failed one is no step.
             meta = event.res_op_failed_event.metadata

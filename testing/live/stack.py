@@ -31,6 +31,17 @@ from testing.program import ProgramRun
 # -- one stack ---------------------------------------------------------------------
 
 
+def backend_for(engine: Engine, client: docker.DockerClient, prefix: str, docker_host=None):
+    """What realizes a stack on this engine: a PulumiBackend (its provider on
+    `docker_host` when given, else on the tests' engine) or a DockerHarness on client."""
+    if not engine.real:
+        return DockerHarness(client)
+    # Imported here: the harness path never loads the real backend.
+    from tests.e2e.live.pulumi_backend import PulumiBackend
+
+    return PulumiBackend(prefix, docker_host=docker_host)
+
+
 class LiveStack:
     """One isolated instance of the stack; see tests/e2e/README.md for the API."""
 
@@ -45,13 +56,7 @@ class LiveStack:
         self.docker = client
         self.prefix = prefix
         self.engine = engine or chosen()
-        if self.engine.real:
-            # Imported here: the harness path never loads the Automation API.
-            from testing.live.pulumi_backend import PulumiBackend
-
-            self.backend = PulumiBackend(prefix)
-        else:
-            self.backend = DockerHarness(client)
+        self.backend = backend_for(self.engine, client, prefix)
         self._values = isolated_config(prefix)
         self.run: ProgramRun | None = None
         self.set_config(**overrides)

@@ -18,8 +18,9 @@ import docker.errors
 import requests
 
 from infra.config import defaults
-from testing.harness import DockerHarness, Realized
+from testing.harness import Realized
 from testing.live import EffectiveConfig, Engine, chosen, isolated_config, psql_in
+from testing.live.stack import backend_for
 from testing.program import ProgramRun
 from testing.swarm.cluster import SwarmCluster
 from testing.swarm.node import APP_PORT
@@ -39,12 +40,9 @@ class SwarmStack:
         self.cluster = cluster
         self.prefix = prefix
         self.engine = engine or chosen()
-        if self.engine.real:
-            from testing.live.pulumi_backend import PulumiBackend
-
-            self.backend = PulumiBackend(prefix, docker_host=cluster.manager.engine_url)
-        else:
-            self.backend = DockerHarness(cluster.manager_client)
+        self.backend = backend_for(
+            self.engine, cluster.manager_client, prefix, docker_host=cluster.manager.engine_url
+        )
         self.db_label = f"{prefix}db"
         self.config: dict[str, object] = {
             **isolated_config(prefix),
