@@ -141,34 +141,34 @@ def db_environment(config: StackConfig) -> list[str]:
     ]
 
 
-def database_environment(config: StackConfig, user: str, password_file: str) -> list[str]:
-    """libpq's variables, with the password in a file (app/desafio2/settings.py)."""
+def app_image_environment(config: StackConfig, user: str, password_file: str) -> list[str]:
+    """What both programs of the app's image take: libpq's variables, with the password
+    in a file (app/desafio2/settings.py), and where the migrations are (the migrator
+    applies them; the app waits until the schema is at the version they reach)."""
     return [
         f"PGHOST={config.db_alias}",
         f"PGPORT={DB_PORT}",
         f"PGUSER={user}",
         f"PGDATABASE={config.db_name}",
         f"DATABASE_PASSWORD_FILE={password_file}",
+        f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
     ]
 
 
 def migrator_environment(config: StackConfig) -> list[str]:
     return [
-        *database_environment(config, config.db_user, PASSWORD_FILE),
+        *app_image_environment(config, config.db_user, PASSWORD_FILE),
         f"API_DATABASE_PASSWORD_FILE={API_PASSWORD_FILE}",
-        f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
         f"BACKUP_DIR={BACKUP_DIR}",
     ]
 
 
 def app_environment(config: StackConfig, volume: docker.Volume) -> list[pulumi.Input[str]]:
     return [
-        *database_environment(config, API_ROLE, API_PASSWORD_FILE),
+        *app_image_environment(config, API_ROLE, API_PASSWORD_FILE),
         volume.name.apply(lambda name: f"VOLUME_NAME={name}"),
         f"WEB_CONCURRENCY={config.app_workers}",
         f"GUNICORN_THREADS={config.app_threads}",
-        # The app waits until the schema is at the version its migrations reach.
-        f"MIGRATIONS_DIR={MIGRATIONS_DIR}",
     ]
 
 
