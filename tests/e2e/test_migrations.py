@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from desafio2 import migrations
 from testing.live import StackError, wait_until
 from testing.postgres_container import INITDB_DIR, tar_of
 from testing.schema import SCHEMA_FACTS
@@ -36,30 +37,20 @@ EVERY_ROW = """
 COUNTS = "SELECT (SELECT count(*) FROM usuarios) || ' ' || (SELECT count(*) FROM logs)"
 
 
-# This stack's schema before the API's role: 0001-0004 applied by the app's runner,
-# which recorded them as it still does (app/desafio2/migrations/, TRACKING_TABLE).
-# One transaction, as the runner applies them (0004 locks its tables).
+# This stack's schema before the API's role: 0001-0004 applied by the app's runner and
+# recorded in its own table (desafio2.migrations), in one transaction as it applies
+# them (0004 locks its tables).
+_UP_TO_0004 = migrations.load()[:4]
 MIGRATED_UP_TO_0004 = (
     "BEGIN;\n"
+    + "".join(f"{m.sql};\n" for m in _UP_TO_0004)
+    + f"{migrations.TRACKING_TABLE};\n"
     + "".join(
-        (REPO_ROOT / "db" / "migrations" / name).read_text(encoding="utf-8") + ";\n"
-        for name in (
-            "0001_esquema_original.sql",
-            "0002_datas_com_fuso_e_validacoes.sql",
-            "0003_email_unico_sem_caixa.sql",
-            "0004_contagens.sql",
-        )
+        f"INSERT INTO schema_migrations (version, name, baseline) "
+        f"VALUES ({m.version}, '{m.name}', false);\n"
+        for m in _UP_TO_0004
     )
-    + """
-    CREATE TABLE schema_migrations (
-        version INTEGER PRIMARY KEY, name TEXT NOT NULL,
-        applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), baseline BOOLEAN NOT NULL
-    );
-    INSERT INTO schema_migrations (version, name, baseline) VALUES
-        (1, 'esquema_original', false), (2, 'datas_com_fuso_e_validacoes', false),
-        (3, 'email_unico_sem_caixa', false), (4, 'contagens', false);
-    COMMIT;
-"""
+    + "COMMIT;\n"
 )
 
 
