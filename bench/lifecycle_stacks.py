@@ -24,7 +24,7 @@ from pathlib import Path
 import docker
 import yaml
 
-from infra.config import SECRETS, backup_volume_name
+from infra.settings import SECRETS, backup_volume_name
 from testing.harness import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME
 from testing.live import FAST_SETTINGS, HARNESS_ENGINE, StackFactory, isolated_config, sweep
 from testing.postgres_server import REPO_ROOT

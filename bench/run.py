@@ -370,7 +370,7 @@ def write_results(args, load: loadgen.Load, run: Run, started: datetime.datetime
         **versions(run.bindir),
         "PostgreSQL settings": ", ".join(f"{k}={v}" for k, v in run.settings.items()),
         "app": f"gunicorn, app/gunicorn.conf.py, WEB_CONCURRENCY={env['WEB_CONCURRENCY']}, "
-        f"GUNICORN_THREADS={env['GUNICORN_THREADS']} (infra/config.py defaults)",
+        f"GUNICORN_THREADS={env['GUNICORN_THREADS']} (infra/settings.py defaults)",
         "load": f"wrk --threads {load.threads} --connections {load.connections} "
         f"--duration {load.seconds}s (bench/wrk/case.lua); pgbench --select-only "
         f"--client {load.connections} --jobs {load.threads} --time {load.seconds}",

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.config import StackConfig
+from infra.settings import StackConfig
 from testing.gunicorn_server import wait_until_serving
 from testing.postgres_server import APP_DIR, REPO_ROOT, free_port, libpq_env
 

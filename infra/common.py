@@ -19,7 +19,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from infra.config import StackConfig, backup_volume_name
+from infra.settings import StackConfig, backup_volume_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INIT_SQL = (REPO_ROOT / "db" / "init.sql").read_text(encoding="utf-8")

@@ -38,7 +38,7 @@ from infra.common import (
     reader_environment,
     url_outputs,
 )
-from infra.config import StackConfig
+from infra.settings import StackConfig
 
 
 def public_url(bind_address: str, port: int) -> str:

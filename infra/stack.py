@@ -2,7 +2,7 @@
 
 from infra import host, swarm
 from infra.common import Stack
-from infra.config import StackConfig
+from infra.settings import StackConfig
 
 
 def declare(config: StackConfig) -> Stack:

@@ -42,7 +42,7 @@ from infra.common import (
     reader_environment,
     url_outputs,
 )
-from infra.config import StackConfig, config_key, defaults
+from infra.settings import StackConfig, config_key, defaults
 from infra.swarm_spec import (
     APP_SETTINGS_FILE,
     APP_SETTINGS_VARIABLE,

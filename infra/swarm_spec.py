@@ -13,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 
 from infra.common import HEALTHCHECK_TIMEOUT_SECONDS, LOG_DRIVER, go_duration, healthcheck_retries
-from infra.config import StackConfig
+from infra.settings import StackConfig
 
 # The image's platforms are added to a service's placement when it is created
 # (the provider asks the registry for the image's digest and platforms,

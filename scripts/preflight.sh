@@ -38,11 +38,11 @@ setting() {
     sed -n "s/^  desafio2:$1: *//p" "${STACK_FILE:-Pulumi.${STACK:-dev}.yaml}" 2>/dev/null \
         | sed 's/^"\(.*\)"$/\1/; s/^'"'"'\(.*\)'"'"'$/\1/' | head -n 1
 }
-# KEY FIELD: else its one default, the field's in infra/config.py (`app_replicas: int = 2`).
+# KEY FIELD: else its one default, the field's in infra/settings.py (`app_replicas: int = 2`).
 setting_or_default() {
     local value
     value="$(setting "$1")"
-    printf '%s\n' "${value:-$(sed -n "s/^ *$2: [a-z]* = \"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" infra/config.py)}"
+    printf '%s\n' "${value:-$(sed -n "s/^ *$2: [a-z]* = \"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" infra/settings.py)}"
 }
 if [[ "$(setting target)" == swarm ]]; then
     [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]] \

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the stack names in Docker, read from its config file (Pulumi.<stack>.yaml)
-with the program's defaults (infra/config.py): the containers, or on a swarm the
+with the program's defaults (infra/settings.py): the containers, or on a swarm the
 services, the network and the volume. Printed as KEY=value lines keyed as the
 stack's outputs are (dbContainer, ..., on a swarm dbService, ...).
 
@@ -16,7 +16,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from infra.config import backup_volume_name, config_key, defaults  # through the path above
+from infra.settings import backup_volume_name, config_key, defaults  # through the path above
 
 PROJECT = "desafio2"
 ROLES = {

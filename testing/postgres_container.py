@@ -11,7 +11,7 @@ import docker
 import psycopg2
 
 from infra.common import DB_PORT, PASSWORD_FILE, PGDATA
-from infra.config import StackConfig
+from infra.settings import StackConfig
 from testing.live import wait_until
 
 # What the stack gives the image (infra/stack.py), so that the tests see what it sees.

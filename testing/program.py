@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 import pulumi
 
 from infra import config as stack_config
+from infra import settings
 from infra import stack as infra_stack
 
 PROJECT = "desafio2"
@@ -77,7 +78,7 @@ class Declared:
 class ProgramRun:
     resources: dict[str, Declared]  # by logical name, in declaration order
     outputs: dict  # the stack outputs, resolved
-    config: stack_config.StackConfig | None = None
+    config: settings.StackConfig | None = None
     stack: infra_stack.Stack | None = None  # the program's own resource objects
 
     def of_type(self, type_token: str) -> list[Declared]:
@@ -145,7 +146,7 @@ def run_program(
     )
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": _config_text(value) for key, value in config.items()},
-        [f"{PROJECT}:{key}" for key in stack_config.SECRETS],
+        [f"{PROJECT}:{key}" for key in settings.SECRETS],
     )
     if not _transformation_registered.is_set():
         pulumi.runtime.register_stack_transformation(_record_options)

@@ -4,7 +4,8 @@ effective config (defaults included) that both backends are given."""
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 
-from infra.config import SECRETS, StackConfig, config_key, settable_fields, validate
+from infra.config import validate
+from infra.settings import SECRETS, StackConfig, config_key, settable_fields
 from testing.postgres_server import free_port
 
 ROLES = {
@@ -45,7 +46,7 @@ class EffectiveConfig(Mapping):
             if key in SECRETS:
                 continue
             if key not in fields:
-                raise KeyError(f"{key} is not a config key of the stack (see infra/config.py)")
+                raise KeyError(f"{key} is not a config key of the stack (see infra/settings.py)")
             if type(value) is not fields[key].type:
                 raise TypeError(f"config {key}={value!r} must be a {fields[key].type.__name__}")
             settings[fields[key].name] = value

@@ -13,7 +13,7 @@ import docker.errors
 import pytest
 import requests
 
-from infra.config import SECRETS
+from infra.settings import SECRETS
 from testing.availability import unavailable
 from testing.harness import IMAGE, PROJECT_ROOT, REMOTE_IMAGE
 from testing.program import ProgramRun, run_program

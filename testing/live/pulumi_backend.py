@@ -30,7 +30,7 @@ import pulumi
 import yaml
 from pulumi import automation as auto
 
-from infra.config import SECRETS
+from infra.settings import SECRETS
 from testing.harness import PROJECT_ROOT, Realized, project_refreshes
 from testing.harness.errors import StackError
 from testing.program import SECRET_SIG, SECRET_SIG_KEY, Declared, ProgramRun, _config_text

@@ -20,8 +20,8 @@ import docker.errors
 import pytest
 import requests
 
-from infra.config import backup_volume_name
 from infra.host import public_url
+from infra.settings import backup_volume_name
 from testing.harness import CONTAINER, IMAGE, PROJECT_ROOT, DockerHarness
 from testing.live.config import ROLES, EffectiveConfig, isolated_config
 from testing.live.docker_side import psql_in, sweep, wait_until

@@ -17,7 +17,7 @@ import uuid
 import docker.errors
 import requests
 
-from infra.config import defaults
+from infra.settings import defaults
 from testing.harness import Realized
 from testing.live import EffectiveConfig, Engine, chosen, isolated_config, psql_in
 from testing.live.stack import backend_for

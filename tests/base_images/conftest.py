@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from infra.config import StackConfig
+from infra.settings import StackConfig
 from testing.live import STANDINS_HINT, connect_engine, image_available, sweep, unavailable
 from testing.postgres_container import PostgresContainer
 

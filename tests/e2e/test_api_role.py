@@ -11,7 +11,7 @@ import secrets
 
 import pytest
 
-from infra.config import API_PASSWORD_KEY
+from infra.settings import API_PASSWORD_KEY
 from testing.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command, sessions_from
 from testing.postgres_container import tar_of
 

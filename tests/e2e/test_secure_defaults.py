@@ -25,7 +25,7 @@ from typing import IO
 import pytest
 
 from infra.common import API_PASSWORD_FILE, PASSWORD_FILE
-from infra.config import API_PASSWORD_KEY, PASSWORD_KEY
+from infra.settings import API_PASSWORD_KEY, PASSWORD_KEY
 from testing.harness import IMAGE, PROJECT_ROOT
 from testing.live import ROLES, read_file
 from testing.program import plain_strings

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import SECRET_FIELDS, ConfigError, config_key, defaults, settable_fields
+from infra.config import ConfigError
+from infra.settings import SECRET_FIELDS, config_key, defaults, settable_fields
 from testing.program import run_program
 from tests.program.conftest import PASSWORDS
 

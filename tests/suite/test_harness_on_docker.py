@@ -11,7 +11,7 @@ import secrets
 import pulumi
 import pytest
 
-from infra.config import StackConfig
+from infra.settings import StackConfig
 from testing.harness import (
     CONTAINER,
     IMAGE,

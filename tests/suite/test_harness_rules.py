@@ -3,7 +3,7 @@ build context's digest. (The suite's own tests live here, apart from the product
 
 import pytest
 
-from infra.config import SECRETS
+from infra.settings import SECRETS
 from testing.harness import RULES, SERVICE, UnsupportedDeclaration
 from testing.harness.images import context_digest, repo_digest
 from testing.harness.inputs import format_duration, parse_duration
