@@ -37,7 +37,7 @@ def backend_for(engine: Engine, client: docker.DockerClient, prefix: str, docker
     if not engine.real:
         return DockerHarness(client)
     # Imported here: the harness path never loads the real backend.
-    from tests.e2e.live.pulumi_backend import PulumiBackend
+    from testing.live.pulumi_backend import PulumiBackend
 
     return PulumiBackend(prefix, docker_host=docker_host)
 
