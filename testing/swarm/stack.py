@@ -18,7 +18,6 @@ import docker.errors
 import requests
 
 from infra.settings import defaults
-from testing.harness import Realized
 from testing.live import EffectiveConfig, Engine, chosen, isolated_config, psql_in
 from testing.live.stack import backend_for
 from testing.program import ProgramRun
@@ -106,12 +105,6 @@ class SwarmStack:
             "app": str(self.config["appContainerName"]),
             "reader": str(self.config["readerContainerName"]),
         }
-
-    def resource(self, type_token: str, name: str) -> Realized:
-        found = self.backend.find(type_token, name)
-        if found is None:
-            raise LookupError(f"no {name} in the stack's state")
-        return found
 
     # -- where things run --
 

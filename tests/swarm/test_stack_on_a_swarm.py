@@ -16,7 +16,7 @@ import requests
 
 from testing.api_role import INSUFFICIENT_PRIVILEGE, REFUSED, psql_command
 from testing.figures import ANA, SEED_USUARIOS
-from testing.harness import PROJECT_ROOT, SERVICE
+from testing.harness import PROJECT_ROOT
 from testing.live import StackError, wait_until
 from testing.swarm.stack import (
     Balancer,
@@ -156,12 +156,19 @@ def test_killed_worker_the_api_keeps_answering_and_the_task_moves(
     assert set(moved) == {n.hostname for n in swarm_cluster.nodes} - {victim}
 
 
+def app_image(swarm_stack, swarm_cluster) -> str:
+    """The image the app's service runs, as the swarm has it: the same on both
+    backends, whose states keep the service's outputs in shapes of their own."""
+    service = swarm_cluster.manager_client.api.inspect_service(swarm_stack.name["app"])
+    return service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+
+
 def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
     swarm_stack, swarm_cluster, tmp_path: Path, capsys
 ):
     # A new image: the same app, one of its files changed (a comment).
     changed = app_copy(tmp_path, "healthcheck.py", f"# rollout {uuid.uuid4().hex}\n")
-    old_image = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
+    old_image = app_image(swarm_stack, swarm_cluster)
     balancer = Balancer([n.app_url for n in swarm_cluster.nodes])
     written: list[dict] = []
     running: list[int] = []
@@ -181,7 +188,7 @@ def test_rolling_update_under_reads_and_writes_fails_nothing_and_loses_no_row(
         swarm_stack.build_from(PROJECT_ROOT)
         clients.stop()
         balancer.stop()
-    new_image = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
+    new_image = app_image(swarm_stack, swarm_cluster)
     lost = lost_rows(swarm_stack, written)
     report(
         capsys,
@@ -205,7 +212,7 @@ def test_an_image_that_does_not_start_is_rolled_back_and_the_old_one_keeps_servi
     # A new image whose app cannot start: its gunicorn config fails at import.
     broken = app_copy(tmp_path, "gunicorn.conf.py", "\nraise SystemExit('broken on purpose')\n")
     swarm_stack.up()  # the app as the project has it (a test before may have rolled another)
-    serving = swarm_stack.resource(SERVICE, "app-flask").outputs["taskSpec.containerSpec.image"]
+    serving = app_image(swarm_stack, swarm_cluster)
     balancer = Balancer([n.app_url for n in swarm_cluster.nodes])
     clients = Clients(read_steadily(balancer, "/usuarios?limit=5"))
     try:
@@ -217,8 +224,7 @@ def test_an_image_that_does_not_start_is_rolled_back_and_the_old_one_keeps_servi
         swarm_stack.build_from(PROJECT_ROOT)
         clients.stop()
         balancer.stop()
-    service = swarm_cluster.manager_client.api.inspect_service(swarm_stack.name["app"])
-    assert service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == serving
+    assert app_image(swarm_stack, swarm_cluster) == serving
     assert balancer.failures == []
     # The next up, with the app as it was, finds the service as it was.
     swarm_stack.up()

@@ -121,6 +121,10 @@ def settings_in_env(resource_name: str, environment: list, migrations: list) -> 
     }
 
 
+@pytest.mark.harness_only(
+    "it patches infra.swarm in the tests' process, and the real engine runs the project's "
+    "program in a process of its own"
+)
 def test_a_program_with_the_settings_back_in_env_restarts_the_app_tasks_on_a_scale(
     swarm_cluster, stack_factory, monkeypatch
 ):
@@ -133,11 +137,12 @@ def test_a_program_with_the_settings_back_in_env_restarts_the_app_tasks_on_a_sca
         other.up()
         before = task_ids(other)
         other.up(appReplicas=2)
+        steps = dict(other.steps)
         after = wait_until(
             lambda: len((ids := task_ids(other))["app"]) == 2 and ids, 60, "two app tasks"
         )
     finally:
         other.purge()
-    assert other.steps["app-flask"] == "update"
+    assert steps["app-flask"] == "update"
     assert len(before["app"]) == 1 and not before["app"] & after["app"]
     assert before["db"] == after["db"]
