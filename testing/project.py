@@ -1,7 +1,10 @@
-"""Copies of the project's app, changed, for tests that build a new image of it."""
+"""Copies of the project's app, changed, for tests that build a new image of it, and
+the containers such a build leaves."""
 
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -17,19 +20,23 @@ def app_copy(tmp_path: Path, file: str, appended: str) -> Path:
     return tmp_path
 
 
-def app_with_a_new_step(tmp_path: Path) -> tuple[Path, str]:
-    """An app/ whose Dockerfile ends with a step no cache holds, and the word that step
-    echoes: every container a build runs for it has that word in its command."""
-    word = f"uncached-{secrets.token_hex(6)}"
-    return app_copy(tmp_path, "Dockerfile", f"\nRUN echo {word}\n"), word
+def app_with_a_new_step(tmp_path: Path) -> Path:
+    """An app/ whose Dockerfile ends with a step no cache holds."""
+    return app_copy(tmp_path, "Dockerfile", f"\nRUN echo uncached-{secrets.token_hex(6)}\n")
 
 
-def containers_running(client, word: str) -> list[str]:
-    """Every container of the engine, whatever its name, whose command holds word."""
-    found = []
-    for container in client.containers.list(all=True, ignore_removed=True):
-        config = container.attrs.get("Config") or {}
-        command = " ".join([*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])])
-        if word in command:
-            found.append(container.id)
-    return found
+@contextmanager
+def containers_made(client) -> Iterator[list]:
+    """The engine's containers, whatever their names, made while the block runs; the
+    list is filled in when the block ends. A classic build keeps one for every step not
+    in cache, not only the last, so a test that cleans up removes them all."""
+    before = {c.id for c in client.containers.list(all=True, ignore_removed=True)}
+    made: list = []
+    try:
+        yield made
+    finally:
+        made.extend(
+            container
+            for container in client.containers.list(all=True, ignore_removed=True)
+            if container.id not in before
+        )

@@ -24,7 +24,7 @@ from testing.harness import (
 )
 from testing.live import sweep
 from testing.program import Declared
-from testing.project import app_with_a_new_step, containers_running
+from testing.project import app_with_a_new_step, containers_made
 
 pytestmark = pytest.mark.e2e
 
@@ -148,13 +148,15 @@ def test_a_build_leaves_the_containers_its_builder_leaves(
 ):
     # The classic builder keeps each step's container, since the provider sends rm=0:
     # a test would see it. BuildKit's steps are no containers of the engine.
-    changed, word = app_with_a_new_step(tmp_path)
+    changed = app_with_a_new_step(tmp_path)
     harness.build_from(changed)
     build = {"context": "app", "dockerfile": "app/Dockerfile", "builderVersion": builder}
     tag = f"{harness.prefix}build:1"
-    harness.provision(declare(IMAGE, "image", {"imageName": tag, "skipPush": True, "build": build}))
-    leftovers = containers_running(docker_engine, word)
+    with containers_made(docker_engine) as leftovers:
+        harness.provision(
+            declare(IMAGE, "image", {"imageName": tag, "skipPush": True, "build": build})
+        )
     for container in leftovers:
-        docker_engine.api.remove_container(container, force=True)
+        container.remove(force=True)
     docker_engine.images.remove(tag, noprune=True)
     assert bool(leftovers) is left
