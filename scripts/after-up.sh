@@ -17,13 +17,15 @@ export DB_CONTAINER MIGRATOR_CONTAINER APP_CONTAINER READER_CONTAINER VOLUME_NAM
 # A container that keeps failing waits in Docker's backoff, up to a minute, before
 # its next start: start it now, so that one whose cause was mended (a volume put
 # right, say) is judged on this start, not on the last failed one.
+# One docker call for the four: it prints those that exist.
 if [[ -z "$DB_SERVICE" ]]; then
-    for name in "$DB_CONTAINER" "$MIGRATOR_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER"; do
-        if [[ "$(docker inspect --format '{{.State.Status}}' "$name" 2>/dev/null)" == restarting ]]; then
+    docker inspect --type container --format '{{.State.Status}} {{slice .Name 1}}' \
+        "$DB_CONTAINER" "$MIGRATOR_CONTAINER" "$APP_CONTAINER" "$READER_CONTAINER" 2>/dev/null \
+        | while read -r status name; do
+            [[ "$status" == restarting ]] || continue
             printf '%s was restarting in a loop: started again now\n' "$name"
             docker restart "$name" >/dev/null || true
-        fi
-    done
+        done || true
 fi
 printf '\n'
 python3 "$here/verdict.py" --wait "${VERDICT_WAIT_SECONDS:-60}"
