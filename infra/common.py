@@ -65,7 +65,10 @@ HEALTHCHECK_TIMEOUT_SECONDS = 3
 # unhealthy: what 5 retries of the old 5 s interval allowed. The interval is
 # short so that a container is healthy about a second after it is ready
 # (Docker 20.10 has no start interval, and runs the first check one interval
-# after the start); the retries grow with it to keep this tolerance.
+# after the start); the retries grow with it to keep this tolerance. It is kept
+# for checks that fail at once (refused, not ready). Docker waits the interval
+# after each check ends, so checks that each hang to their timeout take longer
+# to mark a container unhealthy: 25 x (1 + 3) s, where the old ones took 5 x (5 + 3).
 HEALTHCHECK_TOLERANCE_SECONDS = 25
 # -I -S: the check runs every second; an interpreter without site-packages starts in
 # a fraction of the time (app/healthcheck.py needs the standard library only).

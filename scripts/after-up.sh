@@ -4,7 +4,8 @@
 # (verdict.py), which gives the parts still starting VERDICT_WAIT_SECONDS (60) to
 # settle. Exits 1 when a part is not running and healthy, so that an up never
 # reports success while a container is not: Pulumi waits for health only when it
-# creates a container.
+# creates a container. The verdict is reached first and printed last: a migrator
+# that migrates while the verdict waits for it belongs in this up's report.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -13,7 +14,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 resolve_all
 export DB_CONTAINER MIGRATOR_CONTAINER APP_CONTAINER READER_CONTAINER VOLUME_NAME BACKUP_VOLUME_NAME \
     DB_SERVICE MIGRATOR_SERVICE APP_SERVICE READER_SERVICE
-"$here/migration-report.sh" || true
 # A container that keeps failing waits in Docker's backoff, up to a minute, before
 # its next start: start it now, so that one whose cause was mended (a volume put
 # right, say) is judged on this start, not on the last failed one.
@@ -27,5 +27,8 @@ if [[ -z "$DB_SERVICE" ]]; then
             docker restart "$name" >/dev/null || true
         done || true
 fi
-printf '\n'
-python3 "$here/verdict.py" --wait "${VERDICT_WAIT_SECONDS:-60}"
+verdict_status=0
+verdict="$(python3 "$here/verdict.py" --wait "${VERDICT_WAIT_SECONDS:-60}")" || verdict_status=$?
+"$here/migration-report.sh" || true
+printf '\n%s\n' "$verdict"
+exit "$verdict_status"

@@ -28,6 +28,9 @@ if [[ -n "$MIGRATOR_SERVICE" ]]; then
     migrator="$(service_container "$MIGRATOR_SERVICE")"
 elif docker inspect "$MIGRATOR_CONTAINER" >/dev/null 2>&1; then
     lines="$(docker logs "${since[@]}" "$MIGRATOR_CONTAINER" 2>&1 | grep '^migrations: ' || true)"
+else
+    printf 'migrations: nothing migrated in this up (%s does not exist)\n' "$MIGRATOR_CONTAINER"
+    exit 0
 fi
 if [[ -n "${lines:-}" ]]; then
     awk '!seen[$0]++' <<<"$lines"

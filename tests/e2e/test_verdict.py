@@ -106,6 +106,7 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
         f"  likely cause: not made: the up makes it once {db} is running and healthy",
     ]
     assert f"once {migrator} is running and healthy" in section(first.stdout, app)
+    assert f"migrations: nothing migrated in this up ({migrator} does not exist)" in first.stdout
 
     # After the refresh, the failed database is the same resource: the up goes on to
     # the migrator, which cannot migrate, and the verdict still names the database.
@@ -125,6 +126,8 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     stack.up()
     third = after_up(stack, started)
     assert (third.returncode, third.stderr) == (0, ""), third.stdout
+    # The migrator may migrate only while the verdict waits for it: still this up's.
+    assert "migrations: applied 0001_esquema_original" in third.stdout, third.stdout
     stack.wait_for("/status")
 
 
