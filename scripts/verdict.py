@@ -2,8 +2,8 @@
 """Is every part of the stack running and healthy? The last word of `make up`, and
 the body of `make status`.
 
-One host: each container's state and health. A swarm: each service's tasks, the
-nodes that run them and the errors of those that failed. For every part that is
+One host: each container's state and health. A swarm: each service's tasks, each
+task's state, health and node, and the errors of those that failed. For every part that is
 not running and healthy: its last log lines and one line on the likely cause
 (verdict_causes.py). Exits 1 when any part is not.
 
@@ -51,6 +51,7 @@ class Part:
     evidence: str = ""  # what the causes are looked for in: errors, health output, logs
     logs: list[str] = dataclasses.field(default_factory=list)
     restarts: int = 0
+    tasks: list[str] = dataclasses.field(default_factory=list)  # a service's: one line each
 
 
 def docker(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
@@ -144,6 +145,10 @@ def judge_service(role: str, name: str, attrs: dict | None, since: float) -> Par
     ]
     part = Part(role, name, f"{len(running)}/{desired}")
     part.since = ", ".join(sorted({nodes.get(t.get("NodeID", ""), "?") for t in running}))
+    checked = has_health_check(attrs)
+    part.tasks = [
+        task_line(t, nodes, checked) for t in sorted(wanted, key=lambda t: t.get("Slot", 0))
+    ]
     part.ok = len(running) == desired
     part.starting = (
         not part.ok
@@ -161,6 +166,28 @@ def judge_service(role: str, name: str, attrs: dict | None, since: float) -> Par
         )
         part.evidence = "\n".join(errors)
     return part
+
+
+def has_health_check(service: dict) -> bool:
+    spec = service["Spec"]["TaskTemplate"].get("ContainerSpec", {})
+    test = (spec.get("Healthcheck") or {}).get("Test") or []
+    return bool(test) and test[0] != "NONE"
+
+
+def task_line(task: dict, nodes: dict[str, str], checked: bool) -> str:
+    """A task's slot, state, health and node. Docker's swarm executor reports a task
+    whose container has a health check as running only once the container is
+    healthy, and fails it when it turns unhealthy (moby,
+    daemon/cluster/executor/container/controller.go: controller.Start waits for the
+    health_status: healthy event, controller.Wait shuts down on unhealthy), so a
+    task's state carries its health."""
+    state = task["Status"]["State"]
+    health = {"running": ", healthy", "starting": ", not healthy yet"}.get(state, "")
+    node = nodes.get(task.get("NodeID", ""), "no node")
+    stamp = (task["Status"].get("Timestamp") or "")[:19]
+    return f"task {task.get('Slot', '-')}: {state}{health if checked else ''}, on {node}" + (
+        f" since {stamp}Z" if stamp else ""
+    )
 
 
 def task_time(task: dict) -> float:
@@ -212,6 +239,8 @@ def report(parts: list[Part], swarm: bool) -> None:
     if swarm:
         for part in parts:
             print(f"  {part.name}: {part.state} tasks running, on {part.since or 'no node'}")
+            for line in part.tasks:
+                print(f"    {line}")
     else:
         width = max(len("CONTAINER"), *(len(p.name) for p in parts))
         print(f"  {'CONTAINER':<{width}}  {'STATE':<10} {'HEALTH':<10} SINCE")

@@ -338,6 +338,13 @@ def test_make_status_psql_and_the_migration_report_find_the_services_and_their_n
     for node in swarm_stack.nodes_running("app"):
         assert node in status.stdout.split(swarm_stack.name["app"])[1].splitlines()[0], app_nodes
     assert f"{swarm_stack.name['db']}: 1/1 tasks running, on manager" in status.stdout
+    # Then each task, with its health: the app's two, on the nodes that run them.
+    app_tasks = status.stdout.split(swarm_stack.name["app"])[1].splitlines()[1:3]
+    task_nodes = [
+        re.match(r"    task \d+: running, healthy, on (\S+) since ", line) for line in app_tasks
+    ]
+    assert all(task_nodes), status.stdout
+    assert sorted(found[1] for found in task_nodes) == swarm_stack.nodes_running("app")
     counted = make("psql", "SELECT count(*) FROM usuarios;")
     assert counted.returncode == 0, counted.stderr
     assert int(counted.stdout.split()[2]) == int(swarm_stack.psql("SELECT count(*) FROM usuarios"))
