@@ -26,8 +26,9 @@ from pathlib import Path
 import docker
 
 from bench import sections
-from bench.lifecycle_stacks import ComposeStack, HarnessStack, MakeStack, compose_command
+from bench.lifecycle_stacks import ComposeStack, HarnessStack, compose_command
 from testing import pulumi_cli
+from testing.make_stack import MakeStack
 
 BENCH_DIR = Path(__file__).resolve().parent
 OPERATIONS = (

@@ -4,19 +4,16 @@
   images, environment, files, volume, network, aliases, ports and start order),
   with the health checks this stack had before it shortened them: every 5 s, 3 s
   timeout, 5 retries;
-- ours: `MakeStack`, `make up` and `make down` on a stack of their own in a
-  temporary Pulumi backend, when the real Pulumi CLI is installed; else
-  `HarnessStack`, the e2e harness (testing/harness), the stand-in for Pulumi and
-  its docker provider that the tests use.
+- ours: `MakeStack` (testing/make_stack.py), `make up` and `make down` on a
+  stack of their own in a temporary Pulumi backend, when the real Pulumi CLI is
+  installed; else `HarnessStack`, the e2e harness (testing/harness), the
+  stand-in for Pulumi and its docker provider that the tests use.
 
 Each has `up()`, `down()`, `reset()` (down, and the volume removed: what a cold up
 starts from), `close()` (everything it made gone) and `app`, the name of the app's
 container, and `app_image`, the app image's name.
 """
 
-import contextlib
-import os
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,19 +21,13 @@ from pathlib import Path
 import docker
 import yaml
 
-from infra.settings import SECRETS, backup_volume_name
 from testing.harness import CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME
-from testing.live import FAST_SETTINGS, HARNESS_ENGINE, StackFactory, isolated_config, sweep
-from testing.postgres_server import REPO_ROOT
+from testing.live import HARNESS_ENGINE, StackFactory
+from testing.make_stack import isolated
 from testing.program import Declared, run_program, unwrap_secrets
 
 # The stack's health checks before issue 18, for docker compose.
 COMPOSE_HEALTH = {"interval": "5s", "timeout": "3s", "retries": 5}
-
-
-def isolated(prefix: str) -> dict[str, object]:
-    """The program's defaults, but every name it makes starts with prefix, on a free port."""
-    return {key: v for key, v in isolated_config(prefix).items() if key not in FAST_SETTINGS}
 
 
 def compose_command() -> list[str] | None:
@@ -139,68 +130,6 @@ class ComposeStack:
         self._compose("down", "--volumes")
 
     close = reset
-
-
-class MakeStack:
-    """`make up` and `make down`, as a user runs them, on a stack of its own."""
-
-    def __init__(self, prefix: str, workdir: Path, client: docker.DockerClient):
-        self.client = client
-        self.name = prefix.rstrip("-")
-        self.config = isolated(prefix)
-        self.app = self.config["appContainerName"]
-        self.app_image = self.config["appImageName"]
-        self.volume = self.config["volumeName"]
-        self.env = {
-            **os.environ,
-            "STACK": self.name,
-            "PULUMI_BACKEND_URL": f"file://{workdir / 'backend'}",
-            "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-        }
-        (workdir / "backend").mkdir()
-        self._make("stack")
-        for key, value in self.config.items():
-            if key not in SECRETS:
-                self._pulumi("config", "set", key, str(value))
-
-    def _make(self, target: str) -> None:
-        subprocess.run(
-            ["make", "--no-print-directory", target, f"STACK={self.name}"],
-            cwd=REPO_ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
-
-    def _pulumi(self, *args: str) -> None:
-        subprocess.run(
-            ["pulumi", "--non-interactive", *args, "--stack", self.name],
-            cwd=REPO_ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-
-    def up(self) -> None:
-        self._make("up")
-
-    def down(self) -> None:
-        self._make("down")
-
-    def reset(self) -> None:
-        self._make("down")
-        for volume in (self.volume, backup_volume_name(self.volume)):
-            with contextlib.suppress(docker.errors.NotFound):
-                self.client.volumes.get(volume).remove()
-
-    def close(self) -> None:
-        self._make("down")
-        self._pulumi("stack", "rm", "--yes", "--force")
-        (REPO_ROOT / f"Pulumi.{self.name}.yaml").unlink(missing_ok=True)
-        sweep(self.client, self.name)
 
 
 class HarnessStack:

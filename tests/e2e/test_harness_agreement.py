@@ -8,6 +8,7 @@ what keeps the harness, on which CI runs, true to `pulumi up`.
 
 import pytest
 
+from testing.data_directory import make_unusable
 from testing.live import HARNESS_ENGINE, StackError
 
 pytestmark = [
@@ -100,24 +101,10 @@ def test_a_changed_volume_name(pair):
     assert set(steps.values()) == {"same"}
 
 
-def unusable_volume(stack) -> None:
-    """The stack's volume holding a data directory of a PostgreSQL this one cannot run:
-    the database's health check never passes."""
-    volume = stack.docker.volumes.create(stack.config.volume_name)
-    stack.docker.containers.run(
-        stack.config.reader_image,
-        ["sh", "-c", "echo 99 > /data/PG_VERSION && touch /data/postgresql.conf"],
-        entrypoint=[],
-        user="root",
-        volumes={volume.name: {"bind": "/data", "mode": "rw"}},
-        remove=True,
-    )
-
-
 def test_a_failed_create_then_an_up(pair):
     stacks = pair(startTimeoutSeconds=START_TIMEOUT)
     for stack in stacks:
-        unusable_volume(stack)
+        make_unusable(stack.docker, stack.config.volume_name, stack.config.reader_image)
     agree(stacks, up, fails=True)
     steps = agree(stacks, up, fails=True)
     assert steps["db-postgres"] == "same"

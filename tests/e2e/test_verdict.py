@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from testing.data_directory import REFUSAL, make_unusable, repair
 from testing.live import StackError, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -72,26 +73,9 @@ def test_a_stopped_and_an_unhealthy_container_are_named_with_their_logs_and_caus
     ]
 
 
-def unusable_volume(stack) -> None:
-    """The stack's volume holding a data directory of a PostgreSQL this one cannot run."""
-    in_volume(stack, "echo 99 > /data/PG_VERSION && touch /data/postgresql.conf")
-
-
-def in_volume(stack, command: str) -> None:
-    stack.docker.containers.run(
-        stack.config.reader_image,
-        ["sh", "-c", command],
-        entrypoint=[],
-        user="root",
-        volumes={stack.config.volume_name: {"bind": "/data", "mode": "rw"}},
-        remove=True,
-    )
-
-
 def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_stack):
     stack = make_stack(up=False, startTimeoutSeconds=START_TIMEOUT)
-    stack.docker.volumes.create(stack.config.volume_name)
-    unusable_volume(stack)
+    make_unusable(stack.docker, stack.config.volume_name, stack.config.reader_image)
     db, migrator, app = (stack.container_name(r) for r in ("db", "migrator", "app"))
 
     started = time.time()
@@ -99,7 +83,7 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
         stack.up()
     first = after_up(stack, started)
     assert first.returncode == 1, first.stdout
-    assert "database files are incompatible with server" in section(first.stdout, db)
+    assert REFUSAL in section(first.stdout, db)
     assert "another major version of PostgreSQL" in section(first.stdout, db)
     assert section(first.stdout, migrator).splitlines()[:2] == [
         "does not exist",
@@ -116,12 +100,12 @@ def test_an_up_on_a_database_that_cannot_start_fails_and_so_does_the_next(make_s
     assert stack.steps["db-postgres"] == "same"
     second = after_up(stack, started)
     assert second.returncode == 1, second.stdout
-    assert "database files are incompatible with server" in section(second.stdout, db)
+    assert REFUSAL in section(second.stdout, db)
     assert f"it needs {db}" in section(second.stdout, migrator)
 
     # The volume put right, the next up succeeds: every container is the same for the
     # engine, and make up starts at once the database if Docker is waiting to.
-    in_volume(stack, "rm /data/PG_VERSION /data/postgresql.conf")
+    repair(stack.docker, stack.config.volume_name, stack.config.reader_image)
     started = time.time()
     stack.up()
     third = after_up(stack, started)
@@ -135,8 +119,7 @@ def test_without_a_refresh_an_up_replaces_a_container_whose_create_failed(make_s
     # The failed create's state is its plan, where the command and entrypoint the
     # program leaves to the image are unknown: force-new, so a new container.
     stack = make_stack(up=False, startTimeoutSeconds=START_TIMEOUT)
-    stack.docker.volumes.create(stack.config.volume_name)
-    unusable_volume(stack)
+    make_unusable(stack.docker, stack.config.volume_name, stack.config.reader_image)
     with pytest.raises(StackError):
         stack.up()
     failed = stack.container("db").id
