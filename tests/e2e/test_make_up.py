@@ -1,7 +1,7 @@
 """`make up` itself, through the real Pulumi CLI (testing/make_stack.py): Pulumi's
 outcome and the verdict's combined into make's exit status, as a user sees them.
 
-The same story on the harness, through the stack's up and scripts/after-up.sh, is
+The same story through the stack's up and scripts/after-up.sh, on either backend, is
 in test_verdict.py; the Makefile's own part needs the CLI.
 """
 

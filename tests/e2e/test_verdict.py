@@ -2,10 +2,11 @@
 every container with its state and health and, for each that is not running and
 healthy, its last log lines and the likely cause; a failure means make up fails.
 
-The stacks here are realized by the harness, which follows the engine on what an
-up does after a failed create (after the refresh make up asks for, the failed
-container is `same`): so an up after a failed one is judged by the verdict, not by
-Pulumi's word.
+The stacks here run on the session's backend, the harness or the real engine,
+which agree on what an up does after a failed create (after the refresh make up
+asks for, the failed container is `same`): so an up after a failed one is judged
+by the verdict, not by Pulumi's word. Without make: test_make_up.py runs make up
+itself, where the Pulumi CLI is.
 """
 
 import time
