@@ -12,6 +12,7 @@ import pytest
 from infra.settings import StackConfig
 from testing.data_directory import REFUSAL, make_unusable, repair
 from testing.make_stack import MakeStack
+from testing.verdict_output import section
 
 pytestmark = [
     pytest.mark.e2e,
@@ -38,11 +39,6 @@ def verdict(result) -> str:
     """What make up printed from its verdict on, after Pulumi's own output."""
     assert "\nVerdict: " in result.stdout, result.stdout + result.stderr
     return result.stdout.split("\nVerdict: ", 1)[1]
-
-
-def section(verdict_text: str, name: str) -> str:
-    """What the verdict says of one container, below its table."""
-    return verdict_text.split(f"\n{name}: ", 1)[1].split("\n\n", 1)[0]
 
 
 def test_make_up_fails_naming_a_database_that_cannot_start_until_its_volume_is_right(stack):

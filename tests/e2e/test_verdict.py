@@ -15,6 +15,7 @@ import pytest
 
 from testing.data_directory import REFUSAL, make_unusable, repair
 from testing.live import StackError, wait_until
+from testing.verdict_output import section
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +31,6 @@ def verdict(stack, wait: float = 0):
 def after_up(stack, started: float):
     """What make up runs after pulumi up: the migration report, then the verdict."""
     return stack.run_script("after-up.sh", UP_STARTED=f"{started:.3f}")
-
-
-def section(output: str, name: str) -> str:
-    """What the verdict says of one container, below its table."""
-    return output.split(f"\n{name}: ", 1)[1].split("\n\n", 1)[0]
 
 
 def test_on_a_stack_that_is_up_every_container_is_running_and_healthy(live_stack):
